@@ -205,3 +205,20 @@ func (p *Principal) Originator() Originator {
 	}
 	return Originator{ID: "operator", Name: "Operator", AuthType: "operator"}
 }
+
+// NewAccount returns a new account, its audit trail disabled, and its
+// first administrator to be completed by the caller (login, name, password,
+// profile).
+func NewAccount(id, name, timezone string, now time.Time) (*Account, *User) {
+	now = TruncateTime(now)
+	acct := &Account{ID: id, Name: name, Timezone: timezone, CreatedAt: now}
+	admin := &User{ID: NewID("usr_"), AccountID: id, Enabled: true, CreatedAt: now, UpdatedAt: now}
+	return acct, admin
+}
+
+// NewPublisherKey returns a new key of the account and its secret, which
+// the caller shows once and stores only as a hash.
+func NewPublisherKey(accountID, name string, now time.Time) (*PublisherKey, string) {
+	secret := NewSecret("atk_")
+	return &PublisherKey{ID: NewID("key_"), AccountID: accountID, Name: name, Prefix: secret[:12], CreatedAt: TruncateTime(now)}, secret
+}

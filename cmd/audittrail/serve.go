@@ -1,0 +1,150 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/audittrail/audittrail"
+	"github.com/audittrail/audittrail/demo"
+	athttp "github.com/audittrail/audittrail/http"
+)
+
+// ServeCommand runs the service: `audittrail serve`.
+type ServeCommand struct {
+	Addr      string
+	Storage   storageFlags
+	Catalog   string
+	Retention string
+	Demo      bool
+	TokenTTL  time.Duration
+	LogFormat string
+
+	store    audittrail.Store
+	server   *http.Server
+	listener net.Listener
+	logger   *slog.Logger
+}
+
+// NewServeCommand returns the command with its defaults.
+func NewServeCommand() *ServeCommand { return &ServeCommand{} }
+
+// ParseFlags reads the command line and the environment.
+func (m *ServeCommand) ParseFlags(args []string) error {
+	fs := flag.NewFlagSet("audittrail serve", flag.ContinueOnError)
+	fs.StringVar(&m.Addr, "addr", ":8080", "address to listen on (use :0 for any free port)")
+	m.Storage.register(fs)
+	fs.StringVar(&m.Catalog, "catalog", "", "JSON file of object types to add to the built-in catalog")
+	fs.StringVar(&m.Retention, "retention", "13mo", "how long records are kept: months (13mo) or a Go duration (36h)")
+	fs.BoolVar(&m.Demo, "demo", false, "create the demo account (admin / admin) with a year of history on an empty store")
+	fs.DurationVar(&m.TokenTTL, "token-ttl", 12*time.Hour, "lifetime of user tokens")
+	fs.StringVar(&m.LogFormat, "log-format", "text", "log format: text or json")
+	fs.Usage = func() {
+		fmt.Fprintln(fs.Output(), "usage: audittrail serve [--addr :8080] [--data DIR | --db postgres://...] [--catalog FILE] [--retention 13mo] [--demo]")
+		fs.PrintDefaults()
+	}
+	return parseFlags(fs, args)
+}
+
+// Run opens the store, seeds the demo if asked, and starts serving in the
+// background. Close stops it.
+func (m *ServeCommand) Run(ctx context.Context) error {
+	m.logger = newLogger(m.LogFormat)
+	retention, err := audittrail.ParseRetention(m.Retention)
+	if err != nil {
+		return err
+	}
+	catalog, err := loadCatalog(m.Catalog)
+	if err != nil {
+		return err
+	}
+	if m.store, err = m.Storage.open(); err != nil {
+		return err
+	}
+
+	srv := athttp.NewServer(m.store, catalog, m.logger)
+	srv.OperatorToken = os.Getenv("AUDITTRAIL_OPERATOR_TOKEN")
+	srv.Retention = retention
+	srv.TokenTTL = m.TokenTTL
+	if srv.OperatorToken == "" {
+		m.logger.Warn("AUDITTRAIL_OPERATOR_TOKEN is not set: the operator API (creating accounts) is off")
+	}
+
+	if m.Demo {
+		created, err := demo.Seed(ctx, m.store, srv.Ingester, time.Now())
+		if err != nil {
+			return fmt.Errorf("demo: %w", err)
+		}
+		if created {
+			fmt.Println("audittrail: demo account created: account demo, administrator admin / admin (a demo-only password)")
+		}
+	}
+
+	if m.listener, err = net.Listen("tcp", m.Addr); err != nil {
+		return err
+	}
+	m.server = &http.Server{
+		Handler:           srv,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(m.logger.Handler(), slog.LevelWarn),
+	}
+	go func() {
+		if err := m.server.Serve(m.listener); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			m.logger.Error("serve", "error", err.Error())
+		}
+	}()
+	fmt.Printf("audittrail: listening on http://%s\n", m.URL())
+	return nil
+}
+
+// URL returns the address the service listens on, with a usable host.
+func (m *ServeCommand) URL() string {
+	addr := m.listener.Addr().(*net.TCPAddr)
+	host := addr.IP.String()
+	if addr.IP.IsUnspecified() {
+		host = "127.0.0.1"
+	}
+	return net.JoinHostPort(host, fmt.Sprint(addr.Port))
+}
+
+// Close stops accepting requests, lets those in flight finish (up to 30
+// seconds), then closes the store.
+func (m *ServeCommand) Close() error {
+	var errs []error
+	if m.server != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		errs = append(errs, m.server.Shutdown(ctx))
+	}
+	if m.store != nil {
+		errs = append(errs, m.store.Close())
+	}
+	return errors.Join(errs...)
+}
+
+func newLogger(format string) *slog.Logger {
+	if format == "json" {
+		return slog.New(slog.NewJSONHandler(os.Stderr, nil))
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, nil))
+}
+
+func loadCatalog(path string) (*audittrail.Catalog, error) {
+	if path == "" {
+		return audittrail.NewCatalog(nil)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("--catalog: %w", err)
+	}
+	defer f.Close()
+	return audittrail.ReadCatalog(f)
+}

@@ -1,0 +1,79 @@
+package http
+
+import (
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+
+	"github.com/audittrail/audittrail"
+)
+
+// codes maps each error code of the contract to its HTTP status.
+var codes = map[string]int{
+	audittrail.EUNAUTHENTICATED:      http.StatusUnauthorized,
+	audittrail.EFORBIDDEN:            http.StatusForbidden,
+	audittrail.ENOTFOUND:             http.StatusNotFound,
+	audittrail.EINVALIDJSON:          http.StatusBadRequest,
+	audittrail.EINVALIDPARAMETER:     http.StatusBadRequest,
+	audittrail.EVALIDATION:           http.StatusUnprocessableEntity,
+	audittrail.EBODYTOOLARGE:         http.StatusRequestEntityTooLarge,
+	audittrail.EBATCHTOOLARGE:        http.StatusUnprocessableEntity,
+	audittrail.EVALUETOOLONG:         http.StatusUnprocessableEntity,
+	audittrail.EDATEINFUTURE:         http.StatusUnprocessableEntity,
+	audittrail.EIDEMPOTENCYCONFLICT:  http.StatusConflict,
+	audittrail.EAUDITTRAILDISABLED:   http.StatusConflict,
+	audittrail.EBEFOREENABLED:        http.StatusUnprocessableEntity,
+	audittrail.EUNKNOWNOBJECTTYPE:    http.StatusUnprocessableEntity,
+	audittrail.EPERMISSIONNOTALLOWED: http.StatusUnprocessableEntity,
+	audittrail.EALREADYEXISTS:        http.StatusConflict,
+	audittrail.ECONFLICT:             http.StatusConflict,
+	audittrail.EEXPORTTOOLARGE:       http.StatusUnprocessableEntity,
+	audittrail.EEXPORTBUSY:           http.StatusTooManyRequests,
+	audittrail.ETOOMANYREQUESTS:      http.StatusTooManyRequests,
+	audittrail.EMETHODNOTALLOWED:     http.StatusMethodNotAllowed,
+	audittrail.EUNAVAILABLE:          http.StatusServiceUnavailable,
+	audittrail.EINTERNAL:             http.StatusInternalServerError,
+}
+
+// ErrorStatusCode returns the HTTP status of an error code.
+func ErrorStatusCode(code string) int {
+	if s, ok := codes[code]; ok {
+		return s
+	}
+	return http.StatusInternalServerError
+}
+
+type errorBody struct {
+	Error errorObject `json:"error"`
+}
+
+type errorObject struct {
+	Code    string                   `json:"code"`
+	Message string                   `json:"message"`
+	Details []audittrail.ErrorDetail `json:"details"`
+}
+
+// Error writes err in the contract's error body. Internal errors are logged
+// in full and shown as "internal error".
+func (s *Server) Error(w http.ResponseWriter, r *http.Request, err error) {
+	code, msg := audittrail.ErrorCode(err), audittrail.ErrorMessage(err)
+	details := []audittrail.ErrorDetail{}
+	var e *audittrail.Error
+	if errors.As(err, &e) && e.Details != nil {
+		details = e.Details
+	}
+	if code == audittrail.EINTERNAL {
+		s.Logger.LogAttrs(r.Context(), slog.LevelError, "internal error", slog.String(logRoute, r.Pattern), slog.String(logError, err.Error()))
+	}
+	writeJSON(w, ErrorStatusCode(code), errorBody{errorObject{Code: code, Message: msg, Details: details}})
+}
+
+// writeJSON writes v as the JSON body with the status.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	enc.Encode(v)
+}

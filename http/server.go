@@ -1,0 +1,266 @@
+// Package http is the HTTP API of the service (SPEC §6): the route table,
+// who may call each route, and the handlers that turn requests into calls
+// on the domain's store and ingester. Handlers never write SQL.
+package http
+
+import (
+	"context"
+	"crypto/subtle"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/audittrail/audittrail"
+	"github.com/audittrail/audittrail/ingest"
+)
+
+// MaxBodyBytes bounds every request body (SPEC §6).
+const MaxBodyBytes = 5 << 20
+
+// Server serves the API over a store.
+type Server struct {
+	Store         audittrail.Store
+	Catalog       *audittrail.Catalog
+	Ingester      *ingest.Ingester
+	OperatorToken string
+	Retention     audittrail.Retention
+	TokenTTL      time.Duration
+	Logger        *slog.Logger
+	Now           func() time.Time
+
+	mux     *http.ServeMux
+	metrics *metrics
+}
+
+// NewServer returns a server with its routes registered.
+func NewServer(store audittrail.Store, catalog *audittrail.Catalog, logger *slog.Logger) *Server {
+	s := &Server{
+		Store:     store,
+		Catalog:   catalog,
+		Ingester:  ingest.New(catalog),
+		Retention: audittrail.DefaultRetention,
+		TokenTTL:  12 * time.Hour,
+		Logger:    logger,
+		Now:       time.Now,
+		mux:       http.NewServeMux(),
+		metrics:   newMetrics(),
+	}
+	s.Ingester.Now = func() time.Time { return s.Now() }
+	for _, rt := range s.routes() {
+		s.mux.Handle(rt.pattern, s.guard(rt))
+	}
+	return s
+}
+
+// ServeHTTP logs and measures every request, bounds its body, and answers
+// unknown paths and methods with the contract's error body.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
+	r.Body = http.MaxBytesReader(sw, r.Body, MaxBodyBytes)
+	_, pattern := s.mux.Handler(r)
+	if pattern == "" {
+		s.notRouted(sw, r)
+	} else {
+		s.mux.ServeHTTP(sw, r)
+	}
+	if pattern == "" {
+		pattern = "unmatched"
+	}
+	elapsed := time.Since(start)
+	s.metrics.observe(pattern, r.Method, sw.status, elapsed)
+	s.Logger.LogAttrs(r.Context(), slog.LevelInfo, "request",
+		slog.String(logMethod, r.Method), slog.String(logPath, r.URL.Path), slog.String(logRoute, pattern),
+		slog.Int(logStatus, sw.status), slog.Int64(logBytes, sw.bytes),
+		slog.Float64(logDuration, float64(elapsed.Microseconds())/1000))
+}
+
+// notRouted answers a request that no route matches: 405 when the path
+// exists for other methods, else 404.
+func (s *Server) notRouted(w http.ResponseWriter, r *http.Request) {
+	probe := &probeWriter{header: http.Header{}}
+	s.mux.ServeHTTP(probe, r)
+	if probe.status == http.StatusMethodNotAllowed {
+		w.Header().Set("Allow", probe.header.Get("Allow"))
+		s.Error(w, r, audittrail.Errorf(audittrail.EMETHODNOTALLOWED, "%s is not allowed on %s; allowed: %s", r.Method, r.URL.Path, probe.header.Get("Allow")))
+		return
+	}
+	s.Error(w, r, audittrail.Errorf(audittrail.ENOTFOUND, "no such resource: %s", r.URL.Path))
+}
+
+// access says who may call a route.
+type access int
+
+const (
+	public        access = iota // anyone, no credential
+	authenticated               // any valid credential
+	operator                    // the operator token
+	anyUser                     // a user token
+	administrator               // a user of {account} whose profile has the administrator role
+	viewer                      // a user of {account} holding audit_trail.view
+	publisher                   // a publisher key of {account}
+)
+
+func (a access) String() string {
+	return [...]string{"public", "authenticated", "operator", "user", "administrator", "viewer", "publisher"}[a]
+}
+
+// handlerFunc is a route's handler; p is nil on public routes.
+type handlerFunc func(w http.ResponseWriter, r *http.Request, p *audittrail.Principal)
+
+type route struct {
+	pattern string
+	access  access
+	handler handlerFunc
+}
+
+// routes is the whole API: each route, who may call it, and its handler.
+func (s *Server) routes() []route {
+	return []route{
+		{"GET /healthz", public, s.handleHealthz},
+		{"GET /readyz", public, s.handleReadyz},
+		{"GET /metrics", public, s.handleMetrics},
+		{"GET /api/v1/openapi.json", public, s.handleOpenAPI},
+
+		{"POST /api/v1/login", public, s.handleLogin},
+		{"POST /api/v1/logout", anyUser, s.handleLogout},
+		{"GET /api/v1/object-types", authenticated, s.handleObjectTypes},
+
+		{"POST /api/v1/accounts", operator, s.handleCreateAccount},
+		{"GET /api/v1/accounts/{account}", administrator, s.handleGetAccount},
+		{"PATCH /api/v1/accounts/{account}", administrator, s.handlePatchAccount},
+
+		{"GET /api/v1/accounts/{account}/publisher-keys", administrator, s.handleListPublisherKeys},
+		{"POST /api/v1/accounts/{account}/publisher-keys", administrator, s.handleCreatePublisherKey},
+		{"DELETE /api/v1/accounts/{account}/publisher-keys/{id}", administrator, s.handleRevokePublisherKey},
+
+		{"POST /api/v1/accounts/{account}/records", publisher, s.handlePostRecords},
+		{"POST /api/v1/accounts/{account}/changes", publisher, s.handlePostChanges},
+		{"GET /api/v1/accounts/{account}/records", viewer, s.handleListRecords},
+		{"GET /api/v1/accounts/{account}/records/count", viewer, s.handleCountRecords},
+		{"GET /api/v1/accounts/{account}/records/{id}", viewer, s.handleGetRecord},
+	}
+}
+
+// guard authenticates and authorizes a request before its handler runs.
+func (s *Server) guard(rt route) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if rt.access == public {
+			rt.handler(w, r, nil)
+			return
+		}
+		p, err := s.authenticate(r)
+		if err != nil {
+			s.Error(w, r, err)
+			return
+		}
+		if err := authorize(rt.access, p, r.PathValue("account")); err != nil {
+			s.Error(w, r, err)
+			return
+		}
+		rt.handler(w, r, p)
+	})
+}
+
+// authenticate finds the principal behind the request's bearer credential.
+func (s *Server) authenticate(r *http.Request) (*audittrail.Principal, error) {
+	token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	token = strings.TrimSpace(token)
+	if !ok || token == "" {
+		return nil, audittrail.Errorf(audittrail.EUNAUTHENTICATED, "send a credential: Authorization: Bearer <token or key>")
+	}
+	if s.OperatorToken != "" && subtle.ConstantTimeCompare([]byte(token), []byte(s.OperatorToken)) == 1 {
+		return &audittrail.Principal{Kind: audittrail.PrincipalOperator}, nil
+	}
+	if len(token) > 256 {
+		return nil, audittrail.Errorf(audittrail.EUNAUTHENTICATED, "the credential is not valid: it is unknown, revoked or expired")
+	}
+	p, err := s.Store.Authenticate(r.Context(), audittrail.HashSecret(token))
+	if audittrail.ErrorCode(err) == audittrail.EUNAUTHENTICATED {
+		return nil, audittrail.Errorf(audittrail.EUNAUTHENTICATED, "the credential is not valid: it is unknown, revoked or expired")
+	}
+	return p, err
+}
+
+// authorize applies a route's access rule. A credential of one account
+// asking about another account gets ENOTFOUND, as if it did not exist.
+func authorize(a access, p *audittrail.Principal, account string) error {
+	if account != "" && p.Kind != audittrail.PrincipalOperator && p.AccountID != account {
+		return audittrail.Errorf(audittrail.ENOTFOUND, "account %s not found", account)
+	}
+	var ok bool
+	var need string
+	switch a {
+	case authenticated:
+		ok = true
+	case operator:
+		ok, need = p.Kind == audittrail.PrincipalOperator, "the operator token"
+	case anyUser:
+		ok, need = p.Kind == audittrail.PrincipalUser, "a user token"
+	case administrator:
+		ok, need = p.IsAdministrator(), "a user whose profile has the administrator role"
+	case viewer:
+		ok, need = p.Can(audittrail.PermissionViewAuditTrail), "a user whose profile holds the audit_trail.view permission (an administrator grants it in Profiles)"
+	case publisher:
+		ok, need = p.Kind == audittrail.PrincipalPublisher, "a publisher key of the account (an administrator creates one in Publisher keys)"
+	}
+	if !ok {
+		return audittrail.Errorf(audittrail.EFORBIDDEN, "this request needs %s", need)
+	}
+	return nil
+}
+
+func (s *Server) handleHealthz(w http.ResponseWriter, r *http.Request, _ *audittrail.Principal) {
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+func (s *Server) handleReadyz(w http.ResponseWriter, r *http.Request, _ *audittrail.Principal) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	if err := s.Store.Ping(ctx); err != nil {
+		s.Logger.Error("storage not ready", logError, err.Error())
+		s.Error(w, r, audittrail.Errorf(audittrail.EUNAVAILABLE, "storage is not reachable"))
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+}
+
+func (s *Server) handleObjectTypes(w http.ResponseWriter, r *http.Request, _ *audittrail.Principal) {
+	writeJSON(w, http.StatusOK, map[string]any{"object_types": s.Catalog.Types()})
+}
+
+// statusWriter remembers the status and size of a response.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+	bytes  int64
+	wrote  bool
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if !w.wrote {
+		w.status, w.wrote = code, true
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	w.wrote = true
+	n, err := w.ResponseWriter.Write(b)
+	w.bytes += int64(n)
+	return n, err
+}
+
+// Unwrap lets http.ResponseController reach Flush on the real writer.
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// probeWriter catches what the mux would answer for an unrouted request.
+type probeWriter struct {
+	header http.Header
+	status int
+}
+
+func (w *probeWriter) Header() http.Header         { return w.header }
+func (w *probeWriter) Write(b []byte) (int, error) { return len(b), nil }
+func (w *probeWriter) WriteHeader(code int)        { w.status = code }
