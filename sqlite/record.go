@@ -1,0 +1,349 @@
+package sqlite
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/base32"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/audittrail/audittrail"
+)
+
+// iteratePage is how many records IterateRecords reads per query.
+const iteratePage = 256
+
+// AppendRecords stores the records of entries durably, all or nothing, and
+// returns them as stored, in entry order. The records given are not changed:
+// the store returns copies with AccountID, ID, Seq (the account's next
+// positions, without gaps), ReceivedAt (the store's clock) set and Date cut
+// to milliseconds. An entry whose idempotency key was stored before, by this
+// call or an earlier one, answers the records first stored when its
+// fingerprint matches, else the whole call fails with EIDEMPOTENCYCONFLICT.
+// Returns ENOTFOUND, EAUDITTRAILDISABLED, EBEFOREENABLED,
+// EIDEMPOTENCYCONFLICT.
+func (db *DB) AppendRecords(ctx context.Context, accountID string, entries []audittrail.Entry) (rs []*audittrail.Record, err error) {
+	// What does not depend on the account's state is made here, in the
+	// caller's goroutine, so that the one writer has less to do.
+	rows, err := newRecordRows(accountID, entries)
+	if err != nil {
+		return nil, err
+	}
+	err = db.write(ctx, func(tx *txn) error {
+		rs, err = appendRecords(tx, accountID, entries, rows)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return rs, nil
+}
+
+// FindRecords returns at most f.Limit records matching f (DefaultLimit when
+// f.Limit <= 0), newest first by (date, seq), starting after f.After.
+func (db *DB) FindRecords(ctx context.Context, f audittrail.RecordFilter) (rs []*audittrail.Record, err error) {
+	if f.Limit <= 0 {
+		f.Limit = audittrail.DefaultLimit
+	}
+	rs = []*audittrail.Record{}
+	err = db.read(ctx, func(tx *txn) error {
+		return findRecords(tx, f, func(r *audittrail.Record) error {
+			rs = append(rs, r)
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return rs, nil
+}
+
+// CountRecords counts the records matching f (Limit and After ignored).
+func (db *DB) CountRecords(ctx context.Context, f audittrail.RecordFilter) (n int, err error) {
+	f.After = nil
+	where, args := recordWhere(f)
+	err = db.read(ctx, func(tx *txn) error {
+		return tx.queryRow(`SELECT COUNT(*) FROM records WHERE `+where, args...).Scan(&n)
+	})
+	return n, err
+}
+
+// FindRecord returns ENOTFOUND.
+func (db *DB) FindRecord(ctx context.Context, accountID, id string) (r *audittrail.Record, err error) {
+	err = db.read(ctx, func(tx *txn) error {
+		r, err = scanRecord(tx.queryRow(`SELECT `+recordColumns+` FROM records WHERE account_id = ? AND id = ?`, accountID, id))
+		return translate(err, fmt.Sprintf("record %s not found", id), "")
+	})
+	return r, err
+}
+
+// IterateRecords calls fn with every record matching f, newest first by
+// (date, seq), starting after f.After; f.Limit is ignored. It reads a page
+// of records at a time, each in its own read transaction, and calls fn once
+// the page is read: memory stays bounded by a page, and a slow fn (an export
+// to a slow client) holds neither a connection of the read pool nor a
+// snapshot of the database. Like paging with a cursor, it never repeats or
+// skips a record that was there when it started, even while new records
+// arrive. It stops at, and returns, the first error of fn.
+func (db *DB) IterateRecords(ctx context.Context, f audittrail.RecordFilter, fn func(*audittrail.Record) error) error {
+	f.Limit = iteratePage
+	page := make([]*audittrail.Record, 0, iteratePage)
+	for {
+		page = page[:0]
+		err := db.read(ctx, func(tx *txn) error {
+			return findRecords(tx, f, func(r *audittrail.Record) error {
+				page = append(page, r)
+				return nil
+			})
+		})
+		if err != nil {
+			return err
+		}
+		for _, r := range page {
+			if err := fn(r); err != nil {
+				return err
+			}
+		}
+		if len(page) < iteratePage {
+			return nil
+		}
+		f.After = audittrail.CursorOf(page[len(page)-1])
+	}
+}
+
+// recordWhere returns the WHERE clause that selects the records of f, and
+// its arguments: the one place that turns a filter into SQL, for listing,
+// counting and iterating alike. Its first condition is always the account.
+func recordWhere(f audittrail.RecordFilter) (string, []any) {
+	where, args := []string{"account_id = ?"}, []any{f.AccountID}
+	if f.From != nil {
+		where, args = append(where, "date >= ?"), append(args, ms(*f.From))
+	}
+	if f.To != nil {
+		where, args = append(where, "date <= ?"), append(args, ms(*f.To))
+	}
+	if len(f.ObjectTypes) > 0 {
+		where, args = append(where, "object_type IN ("+placeholders(len(f.ObjectTypes))+")"), appendStrings(args, f.ObjectTypes)
+	}
+	if len(f.ActionTypes) > 0 {
+		where, args = append(where, "action_type IN ("+placeholders(len(f.ActionTypes))+")"), appendStrings(args, f.ActionTypes)
+	}
+	if f.Element != "" {
+		where, args = append(where, "element = ?"), append(args, f.Element)
+	}
+	if f.ObjectName != "" {
+		where, args = append(where, "object_name = ?"), append(args, f.ObjectName)
+	}
+	if f.ObjectID != "" {
+		where, args = append(where, "object_id = ?"), append(args, f.ObjectID)
+	}
+	if f.Originator != "" {
+		where, args = append(where, "(originator_id = ? OR originator_name = ?)"), append(args, f.Originator, f.Originator)
+	}
+	if f.Query != "" {
+		where, args = append(where, "instr(search_text, ?) > 0"), append(args, audittrail.SearchFold(f.Query))
+	}
+	if f.After != nil {
+		// The keyset: the records after the cursor in the newest-first
+		// order. The leading "date <= ?" is implied by the rest; it is there
+		// so that the index on date bounds the scan.
+		d := ms(f.After.Date)
+		where = append(where, "date <= ? AND (date < ? OR (date = ? AND seq < ?))")
+		args = append(args, d, d, d, f.After.Seq)
+	}
+	return strings.Join(where, " AND "), args
+}
+
+func placeholders(n int) string { return strings.TrimSuffix(strings.Repeat("?, ", n), ", ") }
+
+func appendStrings(args []any, ss []string) []any {
+	for _, s := range ss {
+		args = append(args, s)
+	}
+	return args
+}
+
+// recordQuery returns the query of the page of records that f selects.
+func recordQuery(f audittrail.RecordFilter) (string, []any) {
+	where, args := recordWhere(f)
+	return `SELECT ` + recordColumns + ` FROM records WHERE ` + where + ` ORDER BY date DESC, seq DESC LIMIT ?`, append(args, f.Limit)
+}
+
+// findRecords calls fn with each record of the page that f selects.
+func findRecords(tx *txn, f audittrail.RecordFilter, fn func(*audittrail.Record) error) error {
+	query, args := recordQuery(f)
+	rows, err := tx.query(query, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		r, err := scanRecord(rows)
+		if err != nil {
+			return err
+		}
+		if err := fn(r); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+const recordColumns = `account_id, seq, id, change_id, object_type, object_id, object_name, action_type, element,
+	old_value, new_value, date, originator, automatic, received_at, source`
+
+func scanRecord(row scanner) (*audittrail.Record, error) {
+	var r audittrail.Record
+	var originator string
+	var date, receivedAt int64
+	if err := row.Scan(&r.AccountID, &r.Seq, &r.ID, &r.ChangeID, &r.ObjectType, &r.ObjectID, &r.ObjectName, &r.ActionType, &r.Element,
+		&r.OldValue, &r.NewValue, &date, &originator, &r.Automatic, &receivedAt, &r.Source); err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal([]byte(originator), &r.Originator); err != nil {
+		return nil, fmt.Errorf("record %s: originator: %w", r.ID, err)
+	}
+	r.Date, r.ReceivedAt = fromMS(date), fromMS(receivedAt)
+	return &r, nil
+}
+
+// recordRow is a record about to be inserted, with the columns derived
+// from it.
+type recordRow struct {
+	r          *audittrail.Record // a copy of the entry's record
+	originator string             // JSON
+	searchText string
+}
+
+// newRecordRows returns the rows of the records of entries, in order, with
+// their ids.
+func newRecordRows(accountID string, entries []audittrail.Entry) ([][]recordRow, error) {
+	rows := make([][]recordRow, len(entries))
+	for i, e := range entries {
+		rows[i] = make([]recordRow, len(e.Records))
+		for j, in := range e.Records {
+			r := *in
+			r.AccountID, r.ID, r.Date = accountID, newRecordID(), audittrail.TruncateTime(r.Date)
+			originator, err := json.Marshal(r.Originator)
+			if err != nil {
+				return nil, err
+			}
+			rows[i][j] = recordRow{r: &r, originator: string(originator), searchText: audittrail.SearchText(&r)}
+		}
+	}
+	return rows, nil
+}
+
+// newRecordID returns a new record id: like audittrail.NewID("rec_"), 15
+// bytes in base32, but its first 6 bytes are the time in microseconds (the
+// low 48 bits) and the other 9 random. Ids made in order sort in about that
+// order, so that each insert lands near the end of the index on id rather
+// than on a random page of it: a random id would dirty one more page per
+// record, which every commit would write and sync.
+func newRecordID() string {
+	var b [16]byte
+	binary.BigEndian.PutUint64(b[:8], uint64(time.Now().UnixMicro())<<16)
+	rand.Read(b[6:])
+	return "rec_" + strings.ToLower(base32.StdEncoding.EncodeToString(b[:15]))
+}
+
+func appendRecords(tx *txn, accountID string, entries []audittrail.Entry, rows [][]recordRow) ([]*audittrail.Record, error) {
+	var next int64
+	acct, err := scanAccount(scanFunc(func(dest ...any) error {
+		return tx.queryRow(`SELECT `+accountColumns+`, next_seq FROM accounts WHERE id = ?`, accountID).Scan(append(dest, &next)...)
+	}))
+	if err != nil {
+		return nil, translate(err, fmt.Sprintf("account %s not found", accountID), "")
+	}
+	if err := audittrail.CheckAppend(acct, entries); err != nil {
+		return nil, err
+	}
+
+	out := []*audittrail.Record{}
+	for i, e := range entries {
+		if e.IdempotencyKey != "" {
+			prev, found, err := findIdempotent(tx, accountID, i, e)
+			if err != nil {
+				return nil, err
+			} else if found {
+				out = append(out, prev...)
+				continue
+			}
+		}
+
+		first := next
+		for _, row := range rows[i] {
+			r := *row.r
+			r.Seq, r.ReceivedAt = next, tx.now
+			if _, err := tx.exec(insertRecord, r.AccountID, r.Seq, r.ID, r.ChangeID, r.ObjectType, r.ObjectID, r.ObjectName, r.ActionType, r.Element,
+				r.OldValue, r.NewValue, ms(r.Date), r.Originator.ID, r.Originator.Name, row.originator, r.Automatic, ms(r.ReceivedAt), r.Source,
+				row.searchText); err != nil {
+				return nil, err
+			}
+			out = append(out, &r)
+			next++
+		}
+
+		if e.IdempotencyKey != "" {
+			if _, err := tx.exec(`INSERT INTO idempotency (account_id, key, fingerprint, first_seq, count) VALUES (?, ?, ?, ?, ?)`,
+				accountID, e.IdempotencyKey, e.Fingerprint, first, next-first); err != nil {
+				return nil, err
+			}
+		}
+	}
+
+	if _, err := tx.exec(`UPDATE accounts SET next_seq = ? WHERE id = ?`, next, accountID); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+const insertRecord = `
+	INSERT INTO records (account_id, seq, id, change_id, object_type, object_id, object_name, action_type, element,
+		old_value, new_value, date, originator_id, originator_name, originator, automatic, received_at, source, search_text)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+
+// findIdempotent looks up the idempotency key of entry i. It returns the
+// records first stored under the key when the fingerprints match, found
+// false for a new key, and EIDEMPOTENCYCONFLICT when the key was stored with
+// another fingerprint.
+func findIdempotent(tx *txn, accountID string, i int, e audittrail.Entry) (rs []*audittrail.Record, found bool, err error) {
+	var fingerprint string
+	var first, count int64
+	err = tx.queryRow(`SELECT fingerprint, first_seq, count FROM idempotency WHERE account_id = ? AND key = ?`,
+		accountID, e.IdempotencyKey).Scan(&fingerprint, &first, &count)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, false, nil
+	} else if err != nil {
+		return nil, false, err
+	}
+	if fingerprint != e.Fingerprint {
+		msg := fmt.Sprintf("id %q was already used for other content; a retry must send the same content, a new change needs a new id", e.IdempotencyKey)
+		return nil, false, &audittrail.Error{
+			Code:    audittrail.EIDEMPOTENCYCONFLICT,
+			Message: fmt.Sprintf("item %d: %s; nothing was stored", i, msg),
+			Details: []audittrail.ErrorDetail{{Index: i, Field: "id", Message: msg, Code: audittrail.EIDEMPOTENCYCONFLICT}},
+		}
+	}
+
+	rows, err := tx.query(`SELECT `+recordColumns+` FROM records WHERE account_id = ? AND seq >= ? AND seq < ? ORDER BY seq`,
+		accountID, first, first+count)
+	if err != nil {
+		return nil, false, err
+	}
+	defer rows.Close()
+	rs = []*audittrail.Record{}
+	for rows.Next() {
+		r, err := scanRecord(rows)
+		if err != nil {
+			return nil, false, err
+		}
+		rs = append(rs, r)
+	}
+	return rs, true, rows.Err()
+}

@@ -1,0 +1,503 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/audittrail/audittrail"
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+)
+
+//go:embed migrations/*.sql
+var migrationFS embed.FS
+
+// Ensure DB implements the store interface.
+var _ audittrail.Store = (*DB)(nil)
+
+const (
+	// maxBatch is the most writes that one transaction carries.
+	maxBatch = 256
+	// readConns is the size of the read pool.
+	readConns = 4
+)
+
+// errClosed answers the writes and reads that come after Close.
+var errClosed = errors.New("sqlite: database is closed")
+
+// DB is the SQLite store. Writes go through one goroutine that owns the
+// single write connection and commits the writes waiting for it together
+// (group commit); reads use a separate pool of read-only connections.
+type DB struct {
+	// Path is the database file.
+	Path string
+
+	// Now is the store's clock, read once per transaction. It defaults to
+	// time.Now; tests replace it before Open to move time.
+	Now func() time.Time
+
+	wdb   *sql.DB   // holds the one write connection
+	wconn *sql.Conn // the write connection, used only by the writer goroutine
+	rdb   *sql.DB   // read-only connections
+
+	ops        chan *op      // writes waiting for the writer
+	closing    chan struct{} // closed by Close: the writer stops taking writes
+	writerDone chan struct{} // closed when the writer goroutine has returned
+	closeOnce  sync.Once
+
+	// stmts holds the statements of writes, prepared once on the write
+	// connection, since compiling a statement costs more than running it.
+	// Only the writer goroutine uses it.
+	stmts map[string]*sql.Stmt
+
+	commits atomic.Int64
+	written atomic.Int64
+}
+
+// NewDB returns a store for the database file at path. Call Open before use.
+func NewDB(path string) *DB {
+	return &DB{
+		Path:       path,
+		Now:        time.Now,
+		ops:        make(chan *op),
+		closing:    make(chan struct{}),
+		writerDone: make(chan struct{}),
+		stmts:      make(map[string]*sql.Stmt),
+	}
+}
+
+// Open opens the database file, creating it and its directory if needed,
+// applies the migrations not applied yet, and starts the writer.
+func (db *DB) Open() (err error) {
+	if db.Path == "" {
+		return errors.New("sqlite: database path required")
+	} else if strings.ContainsRune(db.Path, '?') {
+		return fmt.Errorf("sqlite: database path %q must not contain '?'", db.Path)
+	}
+	if db.Now == nil {
+		db.Now = time.Now
+	}
+	if err := os.MkdirAll(filepath.Dir(db.Path), 0o700); err != nil {
+		return fmt.Errorf("sqlite: create database directory: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			db.closeConns()
+			db.wdb, db.wconn, db.rdb = nil, nil, nil
+		}
+	}()
+
+	if db.wdb, err = sql.Open("sqlite", dsn(db.Path, false)); err != nil {
+		return fmt.Errorf("sqlite: open %s: %w", db.Path, err)
+	}
+	db.wdb.SetMaxOpenConns(1)
+	db.wdb.SetMaxIdleConns(1)
+	db.wdb.SetConnMaxLifetime(0)
+	db.wdb.SetConnMaxIdleTime(0)
+	if err := db.migrate(); err != nil {
+		return fmt.Errorf("sqlite: migrate %s: %w", db.Path, err)
+	}
+	if db.wconn, err = db.wdb.Conn(context.Background()); err != nil {
+		return fmt.Errorf("sqlite: open %s: %w", db.Path, err)
+	}
+
+	if db.rdb, err = sql.Open("sqlite", dsn(db.Path, true)); err != nil {
+		return fmt.Errorf("sqlite: open %s: %w", db.Path, err)
+	}
+	db.rdb.SetMaxOpenConns(readConns)
+	db.rdb.SetMaxIdleConns(readConns)
+	if err := db.rdb.Ping(); err != nil {
+		return fmt.Errorf("sqlite: open %s: %w", db.Path, err)
+	}
+
+	go db.writeLoop()
+	return nil
+}
+
+// dsn returns the data source name of the database file at path, with the
+// pragmas that every connection runs when it opens:
+//
+//   - journal_mode=WAL: readers never block the writer, nor it them.
+//   - synchronous=FULL: a commit returns only once the WAL is synced to
+//     disk. In WAL mode, NORMAL syncs only at checkpoints, so the last
+//     commits before a power loss could be lost; the API answers 201 only
+//     for durable records, so every commit must reach the disk. Group commit
+//     pays for that sync once per batch rather than once per write.
+//   - busy_timeout=5000: wait for a lock held by another process (a CLI
+//     command running beside the server) rather than fail at once.
+//   - foreign_keys=ON: SQLite does not enforce them otherwise.
+//   - temp_store=MEMORY: the statement journal that each write's savepoint
+//     needs stays in memory rather than in a temporary file.
+//
+// Write transactions begin IMMEDIATE, so that one that reads before it
+// writes can never fail to upgrade its lock. Read connections are
+// query_only.
+func dsn(path string, readOnly bool) string {
+	q := url.Values{}
+	q.Add("_pragma", "busy_timeout(5000)")
+	q.Add("_pragma", "journal_mode(WAL)")
+	q.Add("_pragma", "synchronous(FULL)")
+	q.Add("_pragma", "foreign_keys(ON)")
+	q.Add("_pragma", "temp_store(MEMORY)")
+	if readOnly {
+		q.Add("_pragma", "query_only(true)")
+	} else {
+		q.Set("_txlock", "immediate")
+	}
+	return path + "?" + q.Encode()
+}
+
+// Close stops the writer once it has answered the writes it took, then
+// closes the connections. Writes and reads after Close fail.
+func (db *DB) Close() error {
+	var err error
+	db.closeOnce.Do(func() {
+		close(db.closing)
+		if db.wconn != nil && db.rdb != nil {
+			<-db.writerDone
+		}
+		err = db.closeConns()
+	})
+	return err
+}
+
+func (db *DB) closeConns() error {
+	var errs []error
+	for _, s := range db.stmts {
+		errs = append(errs, s.Close())
+	}
+	if db.wconn != nil {
+		errs = append(errs, db.wconn.Close())
+	}
+	if db.rdb != nil {
+		errs = append(errs, db.rdb.Close())
+	}
+	if db.wdb != nil {
+		errs = append(errs, db.wdb.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// Ping reports whether the database can be read.
+func (db *DB) Ping(ctx context.Context) error {
+	select {
+	case <-db.closing:
+		return errClosed
+	default:
+	}
+	if db.rdb == nil {
+		return errClosed
+	}
+	var n int
+	return db.rdb.QueryRowContext(ctx, `SELECT COUNT(*) FROM migrations`).Scan(&n)
+}
+
+// Stats counts the work of the writer since Open.
+type Stats struct {
+	Commits int64 // transactions committed
+	Writes  int64 // writes run in those transactions, failed ones included
+}
+
+// Stats returns the writer's counters. Writes/Commits is the mean size of a
+// group commit.
+func (db *DB) Stats() Stats {
+	return Stats{Commits: db.commits.Load(), Writes: db.written.Load()}
+}
+
+// migrate applies, in name order, each embedded migration not yet recorded
+// in the migrations table, each in its own transaction.
+func (db *DB) migrate() error {
+	if _, err := db.wdb.Exec(`CREATE TABLE IF NOT EXISTS migrations (name TEXT PRIMARY KEY) STRICT`); err != nil {
+		return fmt.Errorf("create migrations table: %w", err)
+	}
+	names, err := fs.Glob(migrationFS, "migrations/*.sql")
+	if err != nil {
+		return err
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		if err := db.migrateFile(name); err != nil {
+			return fmt.Errorf("migration %s: %w", name, err)
+		}
+	}
+	return nil
+}
+
+func (db *DB) migrateFile(name string) error {
+	tx, err := db.wdb.Begin()
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+
+	var n int
+	if err := tx.QueryRow(`SELECT COUNT(*) FROM migrations WHERE name = ?`, name).Scan(&n); err != nil {
+		return err
+	} else if n != 0 {
+		return nil
+	}
+	buf, err := fs.ReadFile(migrationFS, name)
+	if err != nil {
+		return err
+	}
+	if _, err := tx.Exec(string(buf)); err != nil {
+		return err
+	}
+	if _, err := tx.Exec(`INSERT INTO migrations (name) VALUES (?)`, name); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// txn is a transaction with the store's clock read once at its start. Its
+// statements run under the context the transaction was given: the caller's
+// for a read, the writer's for a write, so that a caller giving up can never
+// interrupt a statement of a batch it shares with other writes.
+type txn struct {
+	ctx context.Context
+	now time.Time
+	tx  *sql.Tx // a read's transaction; nil for a write, which runs on the write connection
+	db  *DB
+}
+
+// writeStmt returns the statement of query on the write connection,
+// preparing it the first time.
+func (db *DB) writeStmt(ctx context.Context, query string) (*sql.Stmt, error) {
+	if s, ok := db.stmts[query]; ok {
+		return s, nil
+	}
+	s, err := db.wconn.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	db.stmts[query] = s
+	return s, nil
+}
+
+func (tx *txn) exec(query string, args ...any) (sql.Result, error) {
+	if tx.tx != nil {
+		return tx.tx.ExecContext(tx.ctx, query, args...)
+	}
+	s, err := tx.db.writeStmt(tx.ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	return s.ExecContext(tx.ctx, args...)
+}
+
+func (tx *txn) query(query string, args ...any) (*sql.Rows, error) {
+	if tx.tx != nil {
+		return tx.tx.QueryContext(tx.ctx, query, args...)
+	}
+	s, err := tx.db.writeStmt(tx.ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	return s.QueryContext(tx.ctx, args...)
+}
+
+// scanner is a row to scan: a *sql.Row, or *sql.Rows at a row.
+type scanner interface{ Scan(...any) error }
+
+// scanFunc is a scanner made of a function.
+type scanFunc func(dest ...any) error
+
+func (f scanFunc) Scan(dest ...any) error { return f(dest...) }
+
+// errRow is a row that could not be queried.
+type errRow struct{ err error }
+
+func (r errRow) Scan(...any) error { return r.err }
+
+func (tx *txn) queryRow(query string, args ...any) scanner {
+	if tx.tx != nil {
+		return tx.tx.QueryRowContext(tx.ctx, query, args...)
+	}
+	s, err := tx.db.writeStmt(tx.ctx, query)
+	if err != nil {
+		return errRow{err}
+	}
+	return s.QueryRowContext(tx.ctx, args...)
+}
+
+// read runs fn in a read-only transaction of the read pool.
+func (db *DB) read(ctx context.Context, fn func(tx *txn) error) error {
+	if db.rdb == nil {
+		return errClosed
+	}
+	tx, err := db.rdb.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if err := fn(&txn{ctx: ctx, now: audittrail.TruncateTime(db.Now()), tx: tx, db: db}); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// op is one write waiting for the writer.
+type op struct {
+	ctx  context.Context
+	fn   func(tx *txn) error
+	done chan error // receives the outcome; buffered
+}
+
+// write runs fn in a transaction of the writer and returns once that
+// transaction has committed (or failed). The writer runs fn inside its own
+// savepoint, so an error of fn undoes fn's changes only; when fn returns nil
+// but the commit fails, write returns the commit's error.
+//
+// ctx bounds the wait for the writer. Once the writer has taken fn, write
+// waits for the truthful outcome whatever happens to ctx: the writer skips fn
+// if ctx is done before fn starts, and otherwise runs it to the end.
+func (db *DB) write(ctx context.Context, fn func(tx *txn) error) error {
+	if db.wconn == nil {
+		return errClosed
+	}
+	o := &op{ctx: ctx, fn: fn, done: make(chan error, 1)}
+	select {
+	case db.ops <- o:
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-db.closing:
+		return errClosed
+	}
+	return <-o.done
+}
+
+// writeLoop is the writer: it takes a write, then every write already
+// waiting (up to maxBatch), and commits them in one transaction, so that
+// concurrent writers share the cost of one sync.
+func (db *DB) writeLoop() {
+	defer close(db.writerDone)
+	batch := make([]*op, 0, maxBatch)
+	for {
+		select {
+		case o := <-db.ops:
+			batch = append(batch[:0], o)
+		case <-db.closing:
+			return
+		}
+	drain:
+		for len(batch) < maxBatch {
+			select {
+			case o := <-db.ops:
+				batch = append(batch, o)
+			default:
+				break drain
+			}
+		}
+
+		errs := make([]error, len(batch))
+		err := db.commitBatch(batch, errs)
+		for i, o := range batch {
+			if errs[i] == nil {
+				errs[i] = err
+			}
+			o.done <- errs[i]
+			batch[i] = nil
+		}
+
+	}
+}
+
+// commitBatch runs the writes of batch in one transaction, each inside its
+// own savepoint, and commits. It sets errs[i] to the error of batch[i]
+// itself and returns the error of the transaction, which is the outcome of
+// every write whose own error is nil.
+//
+// The transaction is plain SQL on the write connection, which the writer
+// owns, so that the statements prepared on it once serve every batch.
+func (db *DB) commitBatch(batch []*op, errs []error) (err error) {
+	// The batch runs under a context of its own: it is shared by writers
+	// whose contexts end at different times.
+	tx := &txn{ctx: context.Background(), now: audittrail.TruncateTime(db.Now()), db: db}
+	if _, err := tx.exec(`BEGIN IMMEDIATE`); err != nil {
+		return fmt.Errorf("sqlite: begin: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			// SQLite may have rolled back already (after an I/O error, a
+			// full disk); then this fails, and there is nothing to do.
+			tx.exec(`ROLLBACK`)
+		}
+	}()
+
+	ran := 0
+	for i, o := range batch {
+		if err := o.ctx.Err(); err != nil {
+			errs[i] = err // given up before it started: nothing written
+			continue
+		}
+		ran++
+		if _, err := tx.exec(`SAVEPOINT op`); err != nil {
+			return fmt.Errorf("sqlite: savepoint: %w", err)
+		}
+		if errs[i] = runOp(o, tx); errs[i] != nil {
+			// When this fails, SQLite has already rolled the whole
+			// transaction back: the batch fails.
+			if _, err := tx.exec(`ROLLBACK TO op`); err != nil {
+				return fmt.Errorf("sqlite: rollback to savepoint: %w", err)
+			}
+		}
+		if _, err := tx.exec(`RELEASE op`); err != nil {
+			return fmt.Errorf("sqlite: release savepoint: %w", err)
+		}
+	}
+	db.written.Add(int64(ran))
+	if ran == 0 {
+		_, err := tx.exec(`ROLLBACK`)
+		return err
+	}
+	if _, err := tx.exec(`COMMIT`); err != nil {
+		return fmt.Errorf("sqlite: commit: %w", err)
+	}
+	db.commits.Add(1)
+	return nil
+}
+
+// runOp runs one write, turning a panic into its error so that a bug in one
+// write cannot stop the writer and leave every other writer waiting.
+func runOp(o *op, tx *txn) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("sqlite: panic in write: %v", r)
+		}
+	}()
+	return o.fn(tx)
+}
+
+// ms returns t as the INTEGER that columns keep: unix milliseconds.
+func ms(t time.Time) int64 { return t.UnixMilli() }
+
+// fromMS returns the time of a column in unix milliseconds, in UTC.
+func fromMS(v int64) time.Time { return time.UnixMilli(v).UTC() }
+
+// nullMS returns t for a nullable time column.
+func nullMS(t *time.Time) sql.NullInt64 {
+	if t == nil {
+		return sql.NullInt64{}
+	}
+	return sql.NullInt64{Int64: ms(*t), Valid: true}
+}
+
+// fromNullMS returns the time of a nullable time column.
+func fromNullMS(v sql.NullInt64) *time.Time {
+	if !v.Valid {
+		return nil
+	}
+	t := fromMS(v.Int64)
+	return &t
+}
