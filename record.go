@@ -70,38 +70,51 @@ type Originator struct {
 	IsLPA      bool     `json:"is_lpa,omitempty"`
 }
 
+// recordJSON is the API form of a record, fields in the contract's order.
+type recordJSON struct {
+	ID         string     `json:"id"`
+	Seq        int64      `json:"seq"`
+	ObjectType string     `json:"object_type"`
+	ObjectID   string     `json:"object_id"`
+	ObjectName string     `json:"object_name"`
+	ActionType string     `json:"action_type"`
+	Element    string     `json:"element"`
+	OldValue   string     `json:"old_value"`
+	NewValue   string     `json:"new_value"`
+	Date       string     `json:"date"`
+	Originator Originator `json:"originator"`
+	Automatic  bool       `json:"automatic"`
+	ChangeID   string     `json:"change_id"`
+	ReceivedAt string     `json:"received_at"`
+	Source     string     `json:"source"`
+}
+
 // MarshalJSON writes the record with its dates as RFC 3339 UTC with
 // milliseconds, the one time format of the API.
 func (r *Record) MarshalJSON() ([]byte, error) {
-	type plain Record
-	return json.Marshal(struct {
-		*plain
-		Date       string `json:"date"`
-		ReceivedAt string `json:"received_at"`
-	}{(*plain)(r), FormatTime(r.Date), FormatTime(r.ReceivedAt)})
+	return json.Marshal(recordJSON{r.ID, r.Seq, r.ObjectType, r.ObjectID, r.ObjectName, r.ActionType, r.Element,
+		r.OldValue, r.NewValue, FormatTime(r.Date), r.Originator, r.Automatic, r.ChangeID, FormatTime(r.ReceivedAt), r.Source})
 }
 
 // UnmarshalJSON reads the form that MarshalJSON writes.
 func (r *Record) UnmarshalJSON(b []byte) error {
-	type plain Record
-	var v struct {
-		*plain
-		Date       string `json:"date"`
-		ReceivedAt string `json:"received_at"`
-	}
-	v.plain = (*plain)(r)
+	var v recordJSON
 	if err := json.Unmarshal(b, &v); err != nil {
 		return err
 	}
-	var err error
-	if r.Date, err = time.Parse(time.RFC3339Nano, v.Date); err != nil {
+	date, err := time.Parse(time.RFC3339Nano, v.Date)
+	if err != nil {
 		return err
 	}
+	var received time.Time
 	if v.ReceivedAt != "" {
-		if r.ReceivedAt, err = time.Parse(time.RFC3339Nano, v.ReceivedAt); err != nil {
+		if received, err = time.Parse(time.RFC3339Nano, v.ReceivedAt); err != nil {
 			return err
 		}
 	}
+	*r = Record{AccountID: r.AccountID, ID: v.ID, Seq: v.Seq, ObjectType: v.ObjectType, ObjectID: v.ObjectID,
+		ObjectName: v.ObjectName, ActionType: v.ActionType, Element: v.Element, OldValue: v.OldValue, NewValue: v.NewValue,
+		Date: date.UTC(), Originator: v.Originator, Automatic: v.Automatic, ChangeID: v.ChangeID, ReceivedAt: received.UTC(), Source: v.Source}
 	return nil
 }
 
