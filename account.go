@@ -108,6 +108,10 @@ func (p *Profile) HasPermission(perm string) bool {
 	return false
 }
 
+// AdministratorProfileName is the name of the built-in profile that holds
+// every right and cannot be changed or deleted.
+const AdministratorProfileName = "Administrator"
+
 // BuiltinProfiles returns the profiles every account starts with. The first
 // is the Administrator profile, which cannot be changed or deleted.
 func BuiltinProfiles(accountID string, now time.Time) []*Profile {
@@ -119,7 +123,7 @@ func BuiltinProfiles(accountID string, now time.Time) []*Profile {
 			Permissions: perms, BuiltIn: true, CreatedAt: now, UpdatedAt: now}
 	}
 	return []*Profile{
-		mk("Administrator", RoleAdministrator, "Full control of the account, including the audit trail.", PermissionViewAuditTrail),
+		mk(AdministratorProfileName, RoleAdministrator, "Full control of the account, including the audit trail.", PermissionViewAuditTrail),
 		mk("Agent Manager", RoleAgentManager, "Manages agents and their groups."),
 		mk("Campaign Manager", RoleCampaignManager, "Manages campaigns and their schedules."),
 		mk("Agent", RoleAgent, "Handles conversations."),

@@ -262,5 +262,11 @@ func builtinTypes() []ObjectType {
 			el("name", "Name"), el("description", "Description"), el("time_zone", "Time zone"),
 			el("is_default", "Default"), el("shifts", "Shifts"), el("special_occasions", "Special occasions"),
 		}},
+		{Key: TypePublisherKeys, Label: "Publisher Keys", ComponentType: "ACPublisherKeyObject", Elements: []Element{
+			el("name", "Name"), el("prefix", "Key prefix"), el("status", "Status"),
+		}},
+		{Key: TypeAccountSettings, Label: "Account Settings", ComponentType: "ACAccountSettingsObject", Elements: []Element{
+			el("name", "Account name"), el("timezone", "Time zone"), el("audit_trail_enabled", "Audit trail enabled"),
+		}},
 	}
 }

@@ -4,7 +4,16 @@ import (
 	"context"
 )
 
-// Store is the storage of the service. Each backend (sqlite/, postgres/)
+// Store is the storage of the service.
+//
+// Every method that changes an account's users, profiles, publisher keys or
+// settings takes audit: the records the service writes about that change
+// (SPEC §4, "the service audits itself"). The store appends them in the
+// transaction of the change, dated by its clock, so that a change and its
+// trail are stored together or not at all; it writes none while the
+// account's audit trail is off (for a change of the trail's own state: off
+// both before and after the change).
+// Each backend (sqlite/, postgres/)
 // implements it, and storetest/ holds the one conformance suite that every
 // backend must pass. Every method that touches an account's data takes the
 // account id and scopes its queries by it.
@@ -31,7 +40,7 @@ type AccountStore interface {
 	// UpdateAccount applies upd and returns the account as stored. Turning
 	// the audit trail on sets AuditTrailEnabledAt to the store's clock;
 	// turning it off keeps the last enabling time. Returns ENOTFOUND.
-	UpdateAccount(ctx context.Context, id string, upd AccountUpdate) (*Account, error)
+	UpdateAccount(ctx context.Context, id string, upd AccountUpdate, audit ...Entry) (*Account, error)
 
 	// FindAccountIDs returns the ids of all accounts (for maintenance jobs).
 	FindAccountIDs(ctx context.Context) ([]string, error)
@@ -43,33 +52,33 @@ type PeopleStore interface {
 	// FindProfile returns ENOTFOUND.
 	FindProfile(ctx context.Context, accountID, id string) (*Profile, error)
 	// CreateProfile returns EALREADYEXISTS when the name is taken in the account.
-	CreateProfile(ctx context.Context, p *Profile) error
+	CreateProfile(ctx context.Context, p *Profile, audit ...Entry) error
 	// UpdateProfile stores p's name, description, role and permissions.
 	// Returns ENOTFOUND, EALREADYEXISTS.
-	UpdateProfile(ctx context.Context, p *Profile) error
+	UpdateProfile(ctx context.Context, p *Profile, audit ...Entry) error
 	// DeleteProfile returns ENOTFOUND, or ECONFLICT while users hold it.
-	DeleteProfile(ctx context.Context, accountID, id string) error
+	DeleteProfile(ctx context.Context, accountID, id string, audit ...Entry) error
 
 	FindUsers(ctx context.Context, accountID string) ([]*User, error)
 	// FindUser and FindUserByLogin return ENOTFOUND.
 	FindUser(ctx context.Context, accountID, id string) (*User, error)
 	FindUserByLogin(ctx context.Context, accountID, loginName string) (*User, error)
 	// CreateUser returns EALREADYEXISTS when the login name is taken in the account.
-	CreateUser(ctx context.Context, u *User) error
+	CreateUser(ctx context.Context, u *User, audit ...Entry) error
 	// UpdateUser stores every field of u. Returns ENOTFOUND, EALREADYEXISTS.
-	UpdateUser(ctx context.Context, u *User) error
+	UpdateUser(ctx context.Context, u *User, audit ...Entry) error
 	// DeleteUser deletes the user and their tokens. Returns ENOTFOUND.
-	DeleteUser(ctx context.Context, accountID, id string) error
+	DeleteUser(ctx context.Context, accountID, id string, audit ...Entry) error
 }
 
 // CredentialStore keeps publisher keys and user tokens, by hash only.
 type CredentialStore interface {
 	// CreatePublisherKey stores k (without its secret) and the hash of its secret.
-	CreatePublisherKey(ctx context.Context, k *PublisherKey, hash []byte) error
+	CreatePublisherKey(ctx context.Context, k *PublisherKey, hash []byte, audit ...Entry) error
 	FindPublisherKeys(ctx context.Context, accountID string) ([]*PublisherKey, error)
 	// RevokePublisherKey marks the key revoked at the store's clock and returns
 	// it. Returns ENOTFOUND.
-	RevokePublisherKey(ctx context.Context, accountID, id string) (*PublisherKey, error)
+	RevokePublisherKey(ctx context.Context, accountID, id string, audit ...Entry) (*PublisherKey, error)
 
 	CreateToken(ctx context.Context, t *Token) error
 	// DeleteToken removes a token; deleting an unknown token is not an error.

@@ -85,6 +85,9 @@ func TestSeed(t *testing.T) {
 		}
 		cat, _ := audittrail.NewCatalog(nil)
 		for _, ty := range cat.Types() {
+			if ty.Key == audittrail.TypePublisherKeys || ty.Key == audittrail.TypeAccountSettings {
+				continue // the service's own types: the platform's history does not touch them
+			}
 			if n := count(audittrail.RecordFilter{ObjectTypes: []string{ty.Key}}); n == 0 {
 				t.Errorf("no record of type %s", ty.Key)
 			}

@@ -97,6 +97,9 @@ func TestHistory(t *testing.T) {
 			}
 		}
 		for _, ty := range cat.Types() {
+			if ty.Key == audittrail.TypePublisherKeys || ty.Key == audittrail.TypeAccountSettings {
+				continue // the service's own types: the platform's history does not touch them
+			}
 			if types[ty.Key] == 0 {
 				t.Errorf("no record of type %s", ty.Key)
 			}

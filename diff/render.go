@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"github.com/audittrail/audittrail"
 	"math"
 	"slices"
 	"strconv"
@@ -32,9 +33,34 @@ func Render(v any) string {
 	case []any:
 		return strings.Join(items(v), ", ")
 	case map[string]any:
-		return compactJSON(v)
+		return compactJSON(maskSecrets(v))
 	}
 	return scalar(v)
+}
+
+// maskSecrets returns v with the value of every key inside it that looks
+// like a secret (audittrail.IsSensitiveName) replaced by "********", so that
+// a structured value never carries a password into a record.
+func maskSecrets(v any) any {
+	switch v := v.(type) {
+	case map[string]any:
+		out := make(map[string]any, len(v))
+		for k, x := range v {
+			if audittrail.IsSensitiveName(k) && scalar(x) != "" {
+				out[k] = audittrail.Redacted
+			} else {
+				out[k] = maskSecrets(x)
+			}
+		}
+		return out
+	case []any:
+		out := make([]any, len(v))
+		for i, x := range v {
+			out[i] = maskSecrets(x)
+		}
+		return out
+	}
+	return v
 }
 
 // scalar renders a value that is neither a list nor an object.
@@ -78,7 +104,7 @@ func items(list []any) []string {
 		var s string
 		switch it.(type) {
 		case []any, map[string]any:
-			s = compactJSON(it)
+			s = compactJSON(maskSecrets(it))
 		default:
 			s = scalar(it)
 		}

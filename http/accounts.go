@@ -71,7 +71,7 @@ func (s *Server) handleGetAccount(w http.ResponseWriter, r *http.Request, _ *aud
 	writeJSON(w, http.StatusOK, acct)
 }
 
-func (s *Server) handlePatchAccount(w http.ResponseWriter, r *http.Request, _ *audittrail.Principal) {
+func (s *Server) handlePatchAccount(w http.ResponseWriter, r *http.Request, p *audittrail.Principal) {
 	var upd audittrail.AccountUpdate
 	if err := decodeJSON(r, &upd); err != nil {
 		s.Error(w, r, err)
@@ -89,7 +89,28 @@ func (s *Server) handlePatchAccount(w http.ResponseWriter, r *http.Request, _ *a
 			return
 		}
 	}
-	acct, err := s.Store.UpdateAccount(r.Context(), r.PathValue("account"), upd)
+	before, err := s.Store.FindAccount(r.Context(), r.PathValue("account"))
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	after := *before
+	if upd.Name != nil {
+		after.Name = *upd.Name
+	}
+	if upd.Timezone != nil {
+		after.Timezone = *upd.Timezone
+	}
+	if upd.AuditTrailEnabled != nil {
+		after.AuditTrailEnabled = *upd.AuditTrailEnabled
+	}
+	audit, err := s.Ingester.ServiceChange(before.ID, audittrail.TypeAccountSettings, before.ID, after.Name,
+		audittrail.AccountSnapshot(before), audittrail.AccountSnapshot(&after), p.Originator())
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	acct, err := s.Store.UpdateAccount(r.Context(), before.ID, upd, audit...)
 	if err != nil {
 		s.Error(w, r, err)
 		return

@@ -1,8 +1,11 @@
 package http
 
 import (
+	"errors"
+	"math"
 	"net/http"
-	"strings"
+	"strconv"
+	"time"
 
 	"github.com/audittrail/audittrail"
 )
@@ -25,6 +28,26 @@ func (s *Server) login(r *http.Request, req loginRequest) (string, *audittrail.T
 	if req.AccountID == "" || req.LoginName == "" || req.Password == "" || len(req.Password) > 1024 || len(req.LoginName) > 512 {
 		return "", nil, errBadLogin()
 	}
+	key := throttleKey(req.AccountID, req.LoginName)
+	if wait := s.throttle.wait(key, s.Now()); wait > 0 {
+		return "", nil, &throttled{wait}
+	}
+	secret, t, err := s.checkLogin(r, req)
+	if audittrail.ErrorCode(err) == audittrail.EUNAUTHENTICATED {
+		s.throttle.fail(key, s.Now())
+	} else if err == nil {
+		s.throttle.succeed(key)
+	}
+	return secret, t, err
+}
+
+// throttled is the error of a login refused for too many failures.
+type throttled struct{ wait time.Duration }
+
+func (e *throttled) Error() string { return "too many failed logins" }
+
+// checkLogin checks the password and issues the token.
+func (s *Server) checkLogin(r *http.Request, req loginRequest) (string, *audittrail.Token, error) {
 	u, err := s.Store.FindUserByLogin(r.Context(), req.AccountID, req.LoginName)
 	if audittrail.ErrorCode(err) == audittrail.ENOTFOUND {
 		audittrail.CheckPassword(dummyHash, req.Password) // spend the same time as a real check
@@ -53,6 +76,13 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request, _ *audittra
 		return
 	}
 	secret, t, err := s.login(r, req)
+	var th *throttled
+	if errors.As(err, &th) {
+		secs := int(math.Ceil(th.wait.Seconds()))
+		w.Header().Set("Retry-After", strconv.Itoa(secs))
+		s.Error(w, r, audittrail.Errorf(audittrail.ETOOMANYREQUESTS, "too many failed logins for this login name; try again in %d seconds", secs))
+		return
+	}
 	if err != nil {
 		s.Error(w, r, err)
 		return
@@ -61,7 +91,7 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request, _ *audittra
 }
 
 func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request, _ *audittrail.Principal) {
-	token := strings.TrimSpace(strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer "))
+	token, _ := bearerToken(r)
 	if err := s.Store.DeleteToken(r.Context(), audittrail.HashSecret(token)); err != nil {
 		s.Error(w, r, err)
 		return

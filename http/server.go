@@ -18,6 +18,18 @@ import (
 // MaxBodyBytes bounds every request body (SPEC §6).
 const MaxBodyBytes = 5 << 20
 
+// Failed logins allowed per account and login name within the window.
+const (
+	DefaultLoginAttempts = 5
+	DefaultLoginWindow   = time.Minute
+)
+
+// SetLoginThrottle sets how many failed logins per account and login name
+// are allowed within window before logins are refused with 429.
+func (s *Server) SetLoginThrottle(attempts int, window time.Duration) {
+	s.throttle = newLoginThrottle(attempts, window)
+}
+
 // Server serves the API over a store.
 type Server struct {
 	Store         audittrail.Store
@@ -29,8 +41,9 @@ type Server struct {
 	Logger        *slog.Logger
 	Now           func() time.Time
 
-	mux     *http.ServeMux
-	metrics *metrics
+	mux      *http.ServeMux
+	throttle *loginThrottle
+	metrics  *metrics
 }
 
 // NewServer returns a server with its routes registered.
@@ -45,6 +58,7 @@ func NewServer(store audittrail.Store, catalog *audittrail.Catalog, logger *slog
 		Now:       time.Now,
 		mux:       http.NewServeMux(),
 		metrics:   newMetrics(),
+		throttle:  newLoginThrottle(DefaultLoginAttempts, DefaultLoginWindow),
 	}
 	s.Ingester.Now = func() time.Time { return s.Now() }
 	for _, rt := range s.routes() {
@@ -131,6 +145,18 @@ func (s *Server) routes() []route {
 		{"GET /api/v1/accounts/{account}", administrator, s.handleGetAccount},
 		{"PATCH /api/v1/accounts/{account}", administrator, s.handlePatchAccount},
 
+		{"GET /api/v1/accounts/{account}/users", administrator, s.handleListUsers},
+		{"POST /api/v1/accounts/{account}/users", administrator, s.handleCreateUser},
+		{"GET /api/v1/accounts/{account}/users/{id}", administrator, s.handleGetUser},
+		{"PATCH /api/v1/accounts/{account}/users/{id}", administrator, s.handlePatchUser},
+		{"DELETE /api/v1/accounts/{account}/users/{id}", administrator, s.handleDeleteUser},
+
+		{"GET /api/v1/accounts/{account}/profiles", administrator, s.handleListProfiles},
+		{"POST /api/v1/accounts/{account}/profiles", administrator, s.handleCreateProfile},
+		{"GET /api/v1/accounts/{account}/profiles/{id}", administrator, s.handleGetProfile},
+		{"PATCH /api/v1/accounts/{account}/profiles/{id}", administrator, s.handlePatchProfile},
+		{"DELETE /api/v1/accounts/{account}/profiles/{id}", administrator, s.handleDeleteProfile},
+
 		{"GET /api/v1/accounts/{account}/publisher-keys", administrator, s.handleListPublisherKeys},
 		{"POST /api/v1/accounts/{account}/publisher-keys", administrator, s.handleCreatePublisherKey},
 		{"DELETE /api/v1/accounts/{account}/publisher-keys/{id}", administrator, s.handleRevokePublisherKey},
@@ -165,9 +191,8 @@ func (s *Server) guard(rt route) http.Handler {
 
 // authenticate finds the principal behind the request's bearer credential.
 func (s *Server) authenticate(r *http.Request) (*audittrail.Principal, error) {
-	token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-	token = strings.TrimSpace(token)
-	if !ok || token == "" {
+	token, ok := bearerToken(r)
+	if !ok {
 		return nil, audittrail.Errorf(audittrail.EUNAUTHENTICATED, "send a credential: Authorization: Bearer <token or key>")
 	}
 	if s.OperatorToken != "" && subtle.ConstantTimeCompare([]byte(token), []byte(s.OperatorToken)) == 1 {
@@ -264,3 +289,14 @@ type probeWriter struct {
 func (w *probeWriter) Header() http.Header         { return w.header }
 func (w *probeWriter) Write(b []byte) (int, error) { return len(b), nil }
 func (w *probeWriter) WriteHeader(code int)        { w.status = code }
+
+// bearerToken returns the credential of an "Authorization: Bearer" header;
+// the scheme name is case-insensitive (RFC 7235).
+func bearerToken(r *http.Request) (string, bool) {
+	scheme, token, ok := strings.Cut(r.Header.Get("Authorization"), " ")
+	token = strings.TrimSpace(token)
+	if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" {
+		return "", false
+	}
+	return token, true
+}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -183,6 +184,8 @@ func (b *batch) record(i int, it RecordInput) {
 		sensitive := audittrail.IsSensitiveName(it.Element)
 		if e, ok := t.Element(it.Element); ok {
 			r.Element, sensitive = e.Label, sensitive || e.Sensitive || audittrail.IsSensitiveName(e.Key)
+		} else if looksLikeKey(it.Element) {
+			r.Element = audittrail.LabelFromKey(it.Element)
 		}
 		if sensitive {
 			r.OldValue, r.NewValue = redact(r.OldValue), redact(r.NewValue)
@@ -191,12 +194,14 @@ func (b *batch) record(i int, it RecordInput) {
 	b.entries[i] = audittrail.Entry{Records: []*audittrail.Record{r}}
 	if it.ID != "" {
 		b.entries[i].IdempotencyKey = "records:" + it.ID
-		b.entries[i].Fingerprint = fingerprint(map[string]any{
-			"object_type": it.ObjectType, "object_id": it.ObjectID, "object_name": it.ObjectName,
-			"action_type": it.ActionType, "element": it.Element, "old_value": oldV, "new_value": newV,
-			"date": it.Date, "originator": it.Originator, "automatic": it.Automatic,
-		})
+		b.entries[i].Fingerprint = fingerprint(it.Date, b.entries[i].Records)
 	}
+}
+
+// looksLikeKey tells an element key ("auto_accept_chats", "email") from a
+// label that a platform already made ("Member of", "LoBs").
+func looksLikeKey(s string) bool {
+	return s != "" && !strings.ContainsRune(s, ' ') && (strings.ContainsAny(s, "_.") || s == strings.ToLower(s))
 }
 
 func (b *batch) change(i int, it ChangeInput) {
@@ -233,10 +238,10 @@ func (b *batch) change(i int, it ChangeInput) {
 	}
 	if it.ID != "" {
 		entry.IdempotencyKey = "changes:" + it.ID
-		entry.Fingerprint = fingerprint(map[string]any{
-			"object_type": it.ObjectType, "object_id": it.ObjectID, "object_name": it.ObjectName,
-			"before": before, "after": after, "date": it.Date, "originator": it.Originator, "automatic": it.Automatic,
-		})
+		entry.Fingerprint = fingerprint(it.Date, entry.Records)
+		if len(entry.Records) == 0 {
+			entry.Fingerprint = fingerprint(it.Date, []*audittrail.Record{b.newRecord(it.ObjectType, string(it.ObjectID), it.ObjectName, date, it.Originator, it.Automatic)})
+		}
 	}
 	b.entries[i] = entry
 }
@@ -260,9 +265,23 @@ func redact(v string) string {
 	return audittrail.Redacted
 }
 
-// fingerprint hashes the content of an item as the client sent it (maps
-// marshal with sorted keys, so the same content always hashes the same).
-func fingerprint(v map[string]any) string {
+// fingerprint identifies the content of an item for its idempotency key:
+// the date as the client gave it (a retry that left it out must match, though
+// "now" has moved) and the records it makes, which are already redacted, so
+// that the stored fingerprint reveals nothing of a secret.
+func fingerprint(date string, recs []*audittrail.Record) string {
+	type content struct {
+		ObjectType, ObjectID, ObjectName, ActionType, Element, OldValue, NewValue string
+		Originator                                                                audittrail.Originator
+		Automatic                                                                 bool
+	}
+	v := struct {
+		Date    string
+		Records []content
+	}{Date: date}
+	for _, r := range recs {
+		v.Records = append(v.Records, content{r.ObjectType, r.ObjectID, r.ObjectName, r.ActionType, r.Element, r.OldValue, r.NewValue, r.Originator, r.Automatic})
+	}
 	b, _ := json.Marshal(v)
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:])
@@ -274,4 +293,29 @@ func clip(s string) string {
 		return s[:64] + "…"
 	}
 	return s
+}
+
+// ServiceChange works out the entry that records a change made through the
+// service itself (users, profiles, publisher keys, settings) from the
+// object's snapshots before and after (nil for an add or a delete), with
+// the same diff engine as a platform's changes. Its records have source
+// "audittrail"; the store dates them when it applies the change.
+func (in *Ingester) ServiceChange(accountID, objectType, objectID, objectName string, before, after map[string]any, o audittrail.Originator) ([]audittrail.Entry, error) {
+	t, ok := in.Catalog.Type(objectType)
+	if !ok {
+		return nil, fmt.Errorf("self-audit: object type %q is not in the catalog", objectType)
+	}
+	changes, err := diff.Compute(t, before, after)
+	if err != nil {
+		return nil, err
+	}
+	changeID := audittrail.NewID("chg_")
+	now := audittrail.TruncateTime(in.Now())
+	recs := make([]*audittrail.Record, 0, len(changes))
+	for _, c := range changes {
+		recs = append(recs, &audittrail.Record{AccountID: accountID, ObjectType: objectType, ObjectID: objectID, ObjectName: objectName,
+			ActionType: c.Action, Element: c.Label, OldValue: c.Old, NewValue: c.New, Date: now, Originator: o,
+			ChangeID: changeID, Source: audittrail.SourceService})
+	}
+	return []audittrail.Entry{{Records: recs}}, nil
 }

@@ -46,10 +46,22 @@ func (db *DB) FindAccount(ctx context.Context, id string) (a *audittrail.Account
 // audit trail on when it is off sets its enabling time to the store's clock;
 // turning it off, or on again while on, keeps the last enabling time.
 // Returns ENOTFOUND.
-func (db *DB) UpdateAccount(ctx context.Context, id string, upd audittrail.AccountUpdate) (a *audittrail.Account, err error) {
+func (db *DB) UpdateAccount(ctx context.Context, id string, upd audittrail.AccountUpdate, audit ...audittrail.Entry) (a *audittrail.Account, err error) {
 	err = db.write(ctx, func(tx *txn) error {
-		a, err = updateAccount(tx, id, upd)
-		return err
+		before, err := findAccount(tx, id)
+		if err != nil {
+			return err
+		}
+		if a, err = updateAccount(tx, id, upd); err != nil {
+			return err
+		}
+		// Turning the trail off is recorded too: it is judged by the state
+		// before the change, turning it on by the state after.
+		judge := a
+		if before.AuditTrailEnabled {
+			judge = before
+		}
+		return appendAudit(tx, judge, audit)
 	})
 	return a, err
 }

@@ -13,20 +13,24 @@ import (
 // its secret. It sets k's id if empty and its created time to the store's
 // clock; a new key is not revoked. Returns ENOTFOUND for an unknown account,
 // EALREADYEXISTS for a hash already stored.
-func (db *DB) CreatePublisherKey(ctx context.Context, k *audittrail.PublisherKey, hash []byte) error {
+func (db *DB) CreatePublisherKey(ctx context.Context, k *audittrail.PublisherKey, hash []byte, audit ...audittrail.Entry) error {
 	return db.write(ctx, func(tx *txn) error {
-		if _, err := findAccount(tx, k.AccountID); err != nil {
+		acct, err := findAccount(tx, k.AccountID)
+		if err != nil {
 			return err
 		}
 		if k.ID == "" {
 			k.ID = audittrail.NewID("key_")
 		}
 		k.CreatedAt, k.RevokedAt = tx.now, nil
-		_, err := tx.exec(`
+		_, err = tx.exec(`
 			INSERT INTO publisher_keys (account_id, id, name, prefix, hash, created_at, revoked_at)
 			VALUES (?, ?, ?, ?, ?, ?, NULL)`,
 			k.AccountID, k.ID, k.Name, k.Prefix, hash, ms(k.CreatedAt))
-		return translate(err, "", "this publisher key already exists")
+		if err := translate(err, "", "this publisher key already exists"); err != nil {
+			return err
+		}
+		return appendAudit(tx, acct, audit)
 	})
 }
 
@@ -54,14 +58,17 @@ func (db *DB) FindPublisherKeys(ctx context.Context, accountID string) (ks []*au
 // RevokePublisherKey marks the key revoked at the store's clock and returns
 // it. Revoking a revoked key keeps its first revocation time. Returns
 // ENOTFOUND.
-func (db *DB) RevokePublisherKey(ctx context.Context, accountID, id string) (k *audittrail.PublisherKey, err error) {
+func (db *DB) RevokePublisherKey(ctx context.Context, accountID, id string, audit ...audittrail.Entry) (k *audittrail.PublisherKey, err error) {
 	err = db.write(ctx, func(tx *txn) error {
 		k, err = scanKey(tx.queryRow(`
 			UPDATE publisher_keys SET revoked_at = COALESCE(revoked_at, ?)
 			WHERE account_id = ? AND id = ?
 			RETURNING `+keyColumns,
 			ms(tx.now), accountID, id))
-		return translate(err, fmt.Sprintf("publisher key %s not found", id), "")
+		if err := translate(err, fmt.Sprintf("publisher key %s not found", id), ""); err != nil {
+			return err
+		}
+		return auditAccount(tx, accountID, audit)
 	})
 	return k, err
 }

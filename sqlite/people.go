@@ -42,19 +42,23 @@ func (db *DB) FindProfile(ctx context.Context, accountID, id string) (p *audittr
 // empty and its created and updated times to the store's clock. Returns
 // ENOTFOUND for an unknown account, EALREADYEXISTS when the name is taken in
 // the account.
-func (db *DB) CreateProfile(ctx context.Context, p *audittrail.Profile) error {
+func (db *DB) CreateProfile(ctx context.Context, p *audittrail.Profile, audit ...audittrail.Entry) error {
 	return db.write(ctx, func(tx *txn) error {
-		if _, err := findAccount(tx, p.AccountID); err != nil {
+		acct, err := findAccount(tx, p.AccountID)
+		if err != nil {
 			return err
 		}
-		return createProfile(tx, p)
+		if err := createProfile(tx, p); err != nil {
+			return err
+		}
+		return appendAudit(tx, acct, audit)
 	})
 }
 
 // UpdateProfile stores p's name, description, role and permissions, and sets
 // its updated time to the store's clock (and its other fields as stored).
 // Returns ENOTFOUND, EALREADYEXISTS when the name is taken in the account.
-func (db *DB) UpdateProfile(ctx context.Context, p *audittrail.Profile) error {
+func (db *DB) UpdateProfile(ctx context.Context, p *audittrail.Profile, audit ...audittrail.Entry) error {
 	return db.write(ctx, func(tx *txn) error {
 		perms, err := marshalPermissions(p.Permissions)
 		if err != nil {
@@ -71,12 +75,12 @@ func (db *DB) UpdateProfile(ctx context.Context, p *audittrail.Profile) error {
 			return err
 		}
 		p.BuiltIn, p.CreatedAt, p.UpdatedAt = builtIn, fromMS(createdAt), tx.now
-		return nil
+		return auditAccount(tx, p.AccountID, audit)
 	})
 }
 
 // DeleteProfile returns ENOTFOUND, or ECONFLICT while users hold the profile.
-func (db *DB) DeleteProfile(ctx context.Context, accountID, id string) error {
+func (db *DB) DeleteProfile(ctx context.Context, accountID, id string, audit ...audittrail.Entry) error {
 	return db.write(ctx, func(tx *txn) error {
 		var n int
 		if err := tx.queryRow(`SELECT COUNT(*) FROM users WHERE account_id = ? AND profile_id = ?`, accountID, id).Scan(&n); err != nil {
@@ -87,7 +91,10 @@ func (db *DB) DeleteProfile(ctx context.Context, accountID, id string) error {
 			return audittrail.Errorf(audittrail.ECONFLICT, "profile %s is held by %d users; give them another profile first", id, n)
 		}
 		err := tx.queryRow(`DELETE FROM profiles WHERE account_id = ? AND id = ? RETURNING id`, accountID, id).Scan(&id)
-		return translate(err, profileNotFound(id), "")
+		if err := translate(err, profileNotFound(id), ""); err != nil {
+			return err
+		}
+		return auditAccount(tx, accountID, audit)
 	})
 }
 
@@ -191,19 +198,23 @@ func (db *DB) FindUserByLogin(ctx context.Context, accountID, loginName string) 
 // and its created and updated times to the store's clock. Returns ENOTFOUND
 // for an unknown account, EVALIDATION when the profile is not one of the
 // account's, EALREADYEXISTS when the login name is taken in the account.
-func (db *DB) CreateUser(ctx context.Context, u *audittrail.User) error {
+func (db *DB) CreateUser(ctx context.Context, u *audittrail.User, audit ...audittrail.Entry) error {
 	return db.write(ctx, func(tx *txn) error {
-		if _, err := findAccount(tx, u.AccountID); err != nil {
+		acct, err := findAccount(tx, u.AccountID)
+		if err != nil {
 			return err
 		}
-		return createUser(tx, u)
+		if err := createUser(tx, u); err != nil {
+			return err
+		}
+		return appendAudit(tx, acct, audit)
 	})
 }
 
 // UpdateUser stores every field of u and sets its updated time to the
 // store's clock. Returns ENOTFOUND, EVALIDATION when the profile is not one
 // of the account's, EALREADYEXISTS when the login name is taken.
-func (db *DB) UpdateUser(ctx context.Context, u *audittrail.User) error {
+func (db *DB) UpdateUser(ctx context.Context, u *audittrail.User, audit ...audittrail.Entry) error {
 	return db.write(ctx, func(tx *txn) error {
 		if _, err := findUser(tx, u.AccountID, u.ID); err != nil {
 			return err
@@ -221,18 +232,21 @@ func (db *DB) UpdateUser(ctx context.Context, u *audittrail.User) error {
 			return err
 		}
 		u.CreatedAt, u.UpdatedAt = fromMS(createdAt), tx.now
-		return nil
+		return auditAccount(tx, u.AccountID, audit)
 	})
 }
 
 // DeleteUser deletes the user and their tokens. Returns ENOTFOUND.
-func (db *DB) DeleteUser(ctx context.Context, accountID, id string) error {
+func (db *DB) DeleteUser(ctx context.Context, accountID, id string, audit ...audittrail.Entry) error {
 	return db.write(ctx, func(tx *txn) error {
 		if _, err := tx.exec(`DELETE FROM tokens WHERE account_id = ? AND user_id = ?`, accountID, id); err != nil {
 			return err
 		}
 		err := tx.queryRow(`DELETE FROM users WHERE account_id = ? AND id = ? RETURNING id`, accountID, id).Scan(&id)
-		return translate(err, userNotFound(id), "")
+		if err := translate(err, userNotFound(id), ""); err != nil {
+			return err
+		}
+		return auditAccount(tx, accountID, audit)
 	})
 }
 

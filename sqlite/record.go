@@ -35,7 +35,7 @@ func (db *DB) AppendRecords(ctx context.Context, accountID string, entries []aud
 		return nil, err
 	}
 	err = db.write(ctx, func(tx *txn) error {
-		rs, err = appendRecords(tx, accountID, entries, rows)
+		rs, err = appendRecords(tx, accountID, entries, rows, true)
 		return err
 	})
 	if err != nil {
@@ -252,7 +252,42 @@ func newRecordID() string {
 	return "rec_" + strings.ToLower(base32.StdEncoding.EncodeToString(b[:15]))
 }
 
-func appendRecords(tx *txn, accountID string, entries []audittrail.Entry, rows [][]recordRow) ([]*audittrail.Record, error) {
+// appendAudit appends, in the transaction of a change made through the
+// service, the records the service writes about it (SPEC §4), dated by the
+// store's clock. acct is the account as it decides whether the trail is on:
+// nothing is written while it is off.
+func appendAudit(tx *txn, acct *audittrail.Account, entries []audittrail.Entry) error {
+	if len(entries) == 0 || !acct.AuditTrailEnabled {
+		return nil
+	}
+	rows, err := newRecordRows(acct.ID, entries)
+	if err != nil {
+		return err
+	}
+	for _, rs := range rows {
+		for _, row := range rs {
+			row.r.Date = tx.now
+		}
+	}
+	_, err = appendRecords(tx, acct.ID, entries, rows, false)
+	return err
+}
+
+// auditAccount appends audit entries to the account as it is now.
+func auditAccount(tx *txn, accountID string, audit []audittrail.Entry) error {
+	if len(audit) == 0 {
+		return nil
+	}
+	acct, err := findAccount(tx, accountID)
+	if err != nil {
+		return err
+	}
+	return appendAudit(tx, acct, audit)
+}
+
+// appendRecords appends the rows of entries to the account, applying
+// audittrail.CheckAppend when check is true.
+func appendRecords(tx *txn, accountID string, entries []audittrail.Entry, rows [][]recordRow, check bool) ([]*audittrail.Record, error) {
 	var next int64
 	acct, err := scanAccount(scanFunc(func(dest ...any) error {
 		return tx.queryRow(`SELECT `+accountColumns+`, next_seq FROM accounts WHERE id = ?`, accountID).Scan(append(dest, &next)...)
@@ -260,8 +295,10 @@ func appendRecords(tx *txn, accountID string, entries []audittrail.Entry, rows [
 	if err != nil {
 		return nil, translate(err, fmt.Sprintf("account %s not found", accountID), "")
 	}
-	if err := audittrail.CheckAppend(acct, entries); err != nil {
-		return nil, err
+	if check {
+		if err := audittrail.CheckAppend(acct, entries); err != nil {
+			return nil, err
+		}
 	}
 
 	out := []*audittrail.Record{}
@@ -323,7 +360,8 @@ func findIdempotent(tx *txn, accountID string, i int, e audittrail.Entry) (rs []
 		return nil, false, err
 	}
 	if fingerprint != e.Fingerprint {
-		msg := fmt.Sprintf("id %q was already used for other content; a retry must send the same content, a new change needs a new id", e.IdempotencyKey)
+		_, key, _ := strings.Cut(e.IdempotencyKey, ":") // the client's id, without the route's namespace
+		msg := fmt.Sprintf("id %q was already used for other content; a retry must send the same content, a new change needs a new id", key)
 		return nil, false, &audittrail.Error{
 			Code:    audittrail.EIDEMPOTENCYCONFLICT,
 			Message: fmt.Sprintf("item %d: %s; nothing was stored", i, msg),

@@ -26,6 +26,9 @@ type ServeCommand struct {
 	TokenTTL  time.Duration
 	LogFormat string
 
+	LoginAttempts int
+	LoginWindow   time.Duration
+
 	store    audittrail.Store
 	server   *http.Server
 	listener net.Listener
@@ -45,6 +48,8 @@ func (m *ServeCommand) ParseFlags(args []string) error {
 	fs.BoolVar(&m.Demo, "demo", false, "create the demo account (admin / admin) with a year of history on an empty store")
 	fs.DurationVar(&m.TokenTTL, "token-ttl", 12*time.Hour, "lifetime of user tokens")
 	fs.StringVar(&m.LogFormat, "log-format", "text", "log format: text or json")
+	fs.IntVar(&m.LoginAttempts, "login-attempts", athttp.DefaultLoginAttempts, "failed logins allowed per account and login name within --login-window")
+	fs.DurationVar(&m.LoginWindow, "login-window", athttp.DefaultLoginWindow, "window of --login-attempts; a throttled login may try again when its oldest failure leaves it")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "usage: audittrail serve [--addr :8080] [--data DIR | --db postgres://...] [--catalog FILE] [--retention 13mo] [--demo]")
 		fs.PrintDefaults()
@@ -72,6 +77,10 @@ func (m *ServeCommand) Run(ctx context.Context) error {
 	srv.OperatorToken = os.Getenv("AUDITTRAIL_OPERATOR_TOKEN")
 	srv.Retention = retention
 	srv.TokenTTL = m.TokenTTL
+	if m.LoginAttempts < 1 || m.LoginWindow <= 0 {
+		return fmt.Errorf("--login-attempts must be at least 1 and --login-window positive")
+	}
+	srv.SetLoginThrottle(m.LoginAttempts, m.LoginWindow)
 	if srv.OperatorToken == "" {
 		m.logger.Warn("AUDITTRAIL_OPERATOR_TOKEN is not set: the operator API (creating accounts) is off")
 	}
