@@ -22,6 +22,7 @@ type Store interface {
 	PeopleStore
 	CredentialStore
 	RecordStore
+	LogStore
 
 	// Ping reports whether the storage can be reached (for /readyz).
 	Ping(ctx context.Context) error
@@ -112,4 +113,9 @@ type RecordStore interface {
 
 	// FindRecord returns ENOTFOUND.
 	FindRecord(ctx context.Context, accountID, id string) (*Record, error)
+
+	// IterateRecords calls fn with every record matching f (Limit ignored),
+	// newest first, starting after f.After, holding at most a page of records
+	// in memory. It stops at, and returns, the first error of fn or of ctx.
+	IterateRecords(ctx context.Context, f RecordFilter, fn func(*Record) error) error
 }

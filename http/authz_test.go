@@ -85,6 +85,10 @@ var authzMatrix = map[string][nPrincipals]int{
 	"GET /api/v1/accounts/{account}/records":       viewRow,
 	"GET /api/v1/accounts/{account}/records/count": viewRow,
 	"GET /api/v1/accounts/{account}/records/{id}":  viewRow,
+
+	"GET /api/v1/accounts/{account}/records/export.xlsx":   viewRow,
+	"GET /api/v1/accounts/{account}/records/export.csv":    viewRow,
+	"GET /api/v1/accounts/{account}/records/export.ndjson": viewRow,
 }
 
 // authzEnv is the server and the accounts the matrix runs against.

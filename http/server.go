@@ -12,7 +12,9 @@ import (
 	"time"
 
 	"github.com/audittrail/audittrail"
+	"github.com/audittrail/audittrail/export"
 	"github.com/audittrail/audittrail/ingest"
+	"github.com/audittrail/audittrail/tlog"
 )
 
 // MaxBodyBytes bounds every request body (SPEC §6).
@@ -35,6 +37,7 @@ type Server struct {
 	Store         audittrail.Store
 	Catalog       *audittrail.Catalog
 	Ingester      *ingest.Ingester
+	Log           *tlog.Log
 	OperatorToken string
 	Retention     audittrail.Retention
 	TokenTTL      time.Duration
@@ -43,6 +46,7 @@ type Server struct {
 
 	mux      *http.ServeMux
 	throttle *loginThrottle
+	exports  exportSlots
 	metrics  *metrics
 }
 
@@ -61,6 +65,17 @@ func NewServer(store audittrail.Store, catalog *audittrail.Catalog, logger *slog
 		throttle:  newLoginThrottle(DefaultLoginAttempts, DefaultLoginWindow),
 	}
 	s.Ingester.Now = func() time.Time { return s.Now() }
+	// A key for this process alone, until the caller sets the service's own
+	// (cmd/audittrail does, from --checkpoint-key-file or the data directory).
+	skey, err := tlog.GenerateKey()
+	if err != nil {
+		panic(err)
+	}
+	signer, err := tlog.NewSigner(skey)
+	if err != nil {
+		panic(err)
+	}
+	s.Log = &tlog.Log{Store: store, Signer: signer, Logger: logger, Now: func() time.Time { return s.Now() }}
 	for _, rt := range s.routes() {
 		s.mux.Handle(rt.pattern, s.guard(rt))
 	}
@@ -74,20 +89,25 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
 	r.Body = http.MaxBytesReader(sw, r.Body, MaxBodyBytes)
 	_, pattern := s.mux.Handler(r)
+	defer func() {
+		// Also for a handler that aborts (an export cut short panics with
+		// http.ErrAbortHandler): log and measure, then let it go on.
+		route := pattern
+		if route == "" {
+			route = "unmatched"
+		}
+		elapsed := time.Since(start)
+		s.metrics.observe(route, r.Method, sw.status, elapsed)
+		s.Logger.LogAttrs(r.Context(), slog.LevelInfo, "request",
+			slog.String(logMethod, r.Method), slog.String(logPath, r.URL.Path), slog.String(logRoute, route),
+			slog.Int(logStatus, sw.status), slog.Int64(logBytes, sw.bytes),
+			slog.Float64(logDuration, float64(elapsed.Microseconds())/1000))
+	}()
 	if pattern == "" {
 		s.notRouted(sw, r)
-	} else {
-		s.mux.ServeHTTP(sw, r)
+		return
 	}
-	if pattern == "" {
-		pattern = "unmatched"
-	}
-	elapsed := time.Since(start)
-	s.metrics.observe(pattern, r.Method, sw.status, elapsed)
-	s.Logger.LogAttrs(r.Context(), slog.LevelInfo, "request",
-		slog.String(logMethod, r.Method), slog.String(logPath, r.URL.Path), slog.String(logRoute, pattern),
-		slog.Int(logStatus, sw.status), slog.Int64(logBytes, sw.bytes),
-		slog.Float64(logDuration, float64(elapsed.Microseconds())/1000))
+	s.mux.ServeHTTP(sw, r)
 }
 
 // notRouted answers a request that no route matches: 405 when the path
@@ -165,6 +185,9 @@ func (s *Server) routes() []route {
 		{"POST /api/v1/accounts/{account}/changes", publisher, s.handlePostChanges},
 		{"GET /api/v1/accounts/{account}/records", viewer, s.handleListRecords},
 		{"GET /api/v1/accounts/{account}/records/count", viewer, s.handleCountRecords},
+		{"GET /api/v1/accounts/{account}/records/export.xlsx", viewer, s.handleExport(export.FormatXLSX)},
+		{"GET /api/v1/accounts/{account}/records/export.csv", viewer, s.handleExport(export.FormatCSV)},
+		{"GET /api/v1/accounts/{account}/records/export.ndjson", viewer, s.handleExport(export.FormatNDJSON)},
 		{"GET /api/v1/accounts/{account}/records/{id}", viewer, s.handleGetRecord},
 	}
 }

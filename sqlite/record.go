@@ -289,8 +289,11 @@ func auditAccount(tx *txn, accountID string, audit []audittrail.Entry) error {
 // audittrail.CheckAppend when check is true.
 func appendRecords(tx *txn, accountID string, entries []audittrail.Entry, rows [][]recordRow, check bool) ([]*audittrail.Record, error) {
 	var next int64
+	var treeSize uint64
+	var treeHashes []byte
 	acct, err := scanAccount(scanFunc(func(dest ...any) error {
-		return tx.queryRow(`SELECT `+accountColumns+`, next_seq FROM accounts WHERE id = ?`, accountID).Scan(append(dest, &next)...)
+		return tx.queryRow(`SELECT `+accountColumns+`, next_seq, tree_size, tree_hashes FROM accounts WHERE id = ?`, accountID).
+			Scan(append(dest, &next, &treeSize, &treeHashes)...)
 	}))
 	if err != nil {
 		return nil, translate(err, fmt.Sprintf("account %s not found", accountID), "")
@@ -301,6 +304,10 @@ func appendRecords(tx *txn, accountID string, entries []audittrail.Entry, rows [
 		}
 	}
 
+	log, err := openLog(tx, accountID, treeSize, treeHashes)
+	if err != nil {
+		return nil, err
+	}
 	out := []*audittrail.Record{}
 	for i, e := range entries {
 		if e.IdempotencyKey != "" {
@@ -322,6 +329,9 @@ func appendRecords(tx *txn, accountID string, entries []audittrail.Entry, rows [
 				row.searchText); err != nil {
 				return nil, err
 			}
+			if err := log.append(&r); err != nil {
+				return nil, err
+			}
 			out = append(out, &r)
 			next++
 		}
@@ -335,6 +345,9 @@ func appendRecords(tx *txn, accountID string, entries []audittrail.Entry, rows [
 	}
 
 	if _, err := tx.exec(`UPDATE accounts SET next_seq = ? WHERE id = ?`, next, accountID); err != nil {
+		return nil, err
+	}
+	if err := log.save(); err != nil {
 		return nil, err
 	}
 	return out, nil

@@ -122,6 +122,9 @@ func (db *DB) Open() (err error) {
 	}
 
 	go db.writeLoop()
+	if err := db.catchUpLogs(context.Background()); err != nil {
+		return fmt.Errorf("sqlite: log of %s: %w", db.Path, err)
+	}
 	return nil
 }
 

@@ -1,5 +1,5 @@
 // Command audittrail is the audit trail service and its administration
-// commands: serve, account create.
+// commands: serve, account create, export, verify, purge.
 package main
 
 import (
@@ -48,6 +48,16 @@ func Run(ctx context.Context, args []string) error {
 			return flag.ErrHelp
 		}
 		return (&AccountCreateCommand{}).Run(ctx, rest[1:])
+	case "export":
+		return (&ExportCommand{}).Run(ctx, rest)
+	case "verify":
+		err := (&VerifyCommand{}).Run(ctx, rest)
+		if err == errVerifyFailed {
+			os.Exit(1)
+		}
+		return err
+	case "purge":
+		return (&PurgeCommand{}).Run(ctx, rest)
 	case "help", "-h", "--help":
 		usage()
 		return nil
@@ -66,6 +76,9 @@ Usage:
 Commands:
 	serve           run the HTTP service (API and operations endpoints)
 	account create  create an account with its first administrator and a publisher key
+	export          write an account's records as xlsx, csv or ndjson
+	verify          check an account's Merkle log against its signed checkpoints
+	purge           remove the records older than the retention window now
 
 Every flag also reads from AUDITTRAIL_<FLAG> (AUDITTRAIL_ADDR, AUDITTRAIL_DATA, ...).
 Run "audittrail <command> -h" for a command's flags.

@@ -9,11 +9,13 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/audittrail/audittrail"
 	"github.com/audittrail/audittrail/demo"
 	athttp "github.com/audittrail/audittrail/http"
+	"github.com/audittrail/audittrail/ui"
 )
 
 // ServeCommand runs the service: `audittrail serve`.
@@ -28,6 +30,10 @@ type ServeCommand struct {
 
 	LoginAttempts int
 	LoginWindow   time.Duration
+	Keys          keyFlags
+
+	cancel context.CancelFunc // stops the background jobs
+	jobs   sync.WaitGroup
 
 	store    audittrail.Store
 	server   *http.Server
@@ -43,6 +49,7 @@ func (m *ServeCommand) ParseFlags(args []string) error {
 	fs := flag.NewFlagSet("audittrail serve", flag.ContinueOnError)
 	fs.StringVar(&m.Addr, "addr", ":8080", "address to listen on (use :0 for any free port)")
 	m.Storage.register(fs)
+	m.Keys.register(fs)
 	fs.StringVar(&m.Catalog, "catalog", "", "JSON file of object types to add to the built-in catalog")
 	fs.StringVar(&m.Retention, "retention", "13mo", "how long records are kept: months (13mo) or a Go duration (36h)")
 	fs.BoolVar(&m.Demo, "demo", false, "create the demo account (admin / admin) with a year of history on an empty store")
@@ -73,7 +80,12 @@ func (m *ServeCommand) Run(ctx context.Context) error {
 		return err
 	}
 
+	signer, err := m.Keys.signer(&m.Storage, true)
+	if err != nil {
+		return err
+	}
 	srv := athttp.NewServer(m.store, catalog, m.logger)
+	srv.Log.Signer = signer
 	srv.OperatorToken = os.Getenv("AUDITTRAIL_OPERATOR_TOKEN")
 	srv.Retention = retention
 	srv.TokenTTL = m.TokenTTL
@@ -95,11 +107,19 @@ func (m *ServeCommand) Run(ctx context.Context) error {
 		}
 	}
 
+	// Background jobs: checkpoints (a new one within a second of new
+	// records, and at least every 10 minutes), and the hourly purge.
+	jobs, cancel := context.WithCancel(context.Background())
+	m.cancel = cancel
+	m.jobs.Add(2)
+	go func() { defer m.jobs.Done(); srv.Log.Run(jobs, time.Second) }()
+	go func() { defer m.jobs.Done(); m.purgeEvery(jobs, time.Hour, retention) }()
+
 	if m.listener, err = net.Listen("tcp", m.Addr); err != nil {
 		return err
 	}
 	m.server = &http.Server{
-		Handler:           srv,
+		Handler:           ui.New(srv, m.store, catalog, retention, m.logger),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       60 * time.Second,
 		IdleTimeout:       120 * time.Second,
@@ -133,6 +153,10 @@ func (m *ServeCommand) Close() error {
 		defer cancel()
 		errs = append(errs, m.server.Shutdown(ctx))
 	}
+	if m.cancel != nil {
+		m.cancel()
+		m.jobs.Wait()
+	}
 	if m.store != nil {
 		errs = append(errs, m.store.Close())
 	}
@@ -156,4 +180,16 @@ func loadCatalog(path string) (*audittrail.Catalog, error) {
 	}
 	defer f.Close()
 	return audittrail.ReadCatalog(f)
+}
+
+// purgeEvery runs the retention purge at start and then every interval.
+func (m *ServeCommand) purgeEvery(ctx context.Context, interval time.Duration, retention audittrail.Retention) {
+	for {
+		purge(ctx, m.store, retention, m.logger)
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(interval):
+		}
+	}
 }

@@ -1,0 +1,290 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/audittrail/audittrail"
+	athttp "github.com/audittrail/audittrail/http"
+	"github.com/audittrail/audittrail/sqlite"
+	_ "modernc.org/sqlite" // the "sqlite" driver of the raw baselines (the store registers it too)
+)
+
+const (
+	accountID = "bench"
+	keyName   = "bench-platform"
+	batchSize = 500
+)
+
+// env is our side: a SQLite store in the temp dir, the real HTTP server
+// over it behind a TCP listener on 127.0.0.1, an account with its audit trail
+// enabled, a publisher key and an administrator's token.
+type env struct {
+	path   string
+	db     *sqlite.DB
+	ts     *httptest.Server
+	client *http.Client
+	key    string // publisher key secret
+	token  string // user token of an administrator (audit_trail.view)
+	keep   bool
+}
+
+// newEnv opens a fresh store named name in cfg.dir. With enabledAt nil the
+// audit trail is enabled now through the store's UpdateAccount; otherwise
+// as of enabledAt (so that older dates can be filled in).
+func newEnv(ctx context.Context, cfg *config, name string, enabledAt *time.Time) (*env, error) {
+	e := &env{path: filepath.Join(cfg.dir, name+".db"), keep: cfg.keep}
+	e.db = sqlite.NewDB(e.path)
+	if err := e.db.Open(); err != nil {
+		return nil, err
+	}
+	ok := false
+	defer func() {
+		if !ok {
+			e.close()
+		}
+	}()
+	now := time.Now()
+	acct, admin := audittrail.NewAccount(accountID, "Benchmark", "UTC", now)
+	profiles := audittrail.BuiltinProfiles(acct.ID, acct.CreatedAt)
+	admin.LoginName, admin.Name, admin.Email, admin.ProfileID = "admin", "Bench Admin", "admin@bench.example", profiles[0].ID
+	if err := e.db.CreateAccount(ctx, acct, profiles, admin); err != nil {
+		return nil, fmt.Errorf("create account: %w", err)
+	}
+	if enabledAt == nil {
+		on := true
+		if _, err := e.db.UpdateAccount(ctx, accountID, audittrail.AccountUpdate{AuditTrailEnabled: &on}); err != nil {
+			return nil, fmt.Errorf("enable audit trail: %w", err)
+		}
+	} else if err := e.db.EnableAuditTrailAt(ctx, accountID, *enabledAt); err != nil {
+		return nil, fmt.Errorf("enable audit trail: %w", err)
+	}
+	key, secret := audittrail.NewPublisherKey(accountID, keyName, now)
+	if err := e.db.CreatePublisherKey(ctx, key, audittrail.HashSecret(secret)); err != nil {
+		return nil, fmt.Errorf("create publisher key: %w", err)
+	}
+	e.key = secret
+	e.token = audittrail.NewSecret("att_")
+	if err := e.db.CreateToken(ctx, &audittrail.Token{Hash: audittrail.HashSecret(e.token), AccountID: accountID, UserID: admin.ID,
+		ExpiresAt: now.Add(24 * time.Hour)}); err != nil {
+		return nil, fmt.Errorf("create token: %w", err)
+	}
+
+	catalog, err := audittrail.NewCatalog(nil)
+	if err != nil {
+		return nil, err
+	}
+	// The server logs every request as in production, to a discarded
+	// writer: the cost of formatting the line is counted, not a terminal's.
+	srv := athttp.NewServer(e.db, catalog, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	e.ts = httptest.NewServer(srv) // a real TCP listener on 127.0.0.1:0
+	e.client = &http.Client{
+		Timeout: 2 * time.Minute,
+		Transport: &http.Transport{
+			MaxIdleConns:        256,
+			MaxIdleConnsPerHost: 256,
+			DisableCompression:  true,
+		},
+	}
+	ok = true
+	return e, nil
+}
+
+func (e *env) close() {
+	if e.ts != nil {
+		e.ts.Close()
+	}
+	if e.client != nil {
+		e.client.CloseIdleConnections()
+	}
+	if e.db != nil {
+		e.db.Close()
+	}
+	if !e.keep {
+		removeDB(e.path)
+	}
+}
+
+func removeDB(path string) {
+	for _, suffix := range []string{"", "-wal", "-shm", "-journal"} {
+		os.Remove(path + suffix)
+	}
+}
+
+func (e *env) url(path string) string { return e.ts.URL + "/api/v1/accounts/" + accountID + path }
+
+// post sends body and reads the whole answer; it fails unless the status is 201.
+func (e *env) post(ctx context.Context, path string, body []byte) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, e.url(path), bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Authorization", "Bearer "+e.key)
+	req.Header.Set("Content-Type", "application/json")
+	return e.do(req, http.StatusCreated, nil)
+}
+
+// get reads the whole answer into buf (if not nil); it fails unless the status is 200.
+func (e *env) get(ctx context.Context, pathAndQuery string, buf *bytes.Buffer) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, e.url(pathAndQuery), nil)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Authorization", "Bearer "+e.token)
+	return e.do(req, http.StatusOK, buf)
+}
+
+func (e *env) do(req *http.Request, want int, buf *bytes.Buffer) error {
+	resp, err := e.client.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != want {
+		b, _ := io.ReadAll(io.LimitReader(resp.Body, 1024))
+		return fmt.Errorf("%s %s: status %d: %s", req.Method, req.URL.Path, resp.StatusCode, strings.TrimSpace(string(b)))
+	}
+	if buf != nil {
+		_, err = buf.ReadFrom(resp.Body)
+	} else {
+		_, err = io.Copy(io.Discard, resp.Body)
+	}
+	return err
+}
+
+// dsn is the data source name that the store opens its connections with
+// (a copy of sqlite.dsn, which is not exported): the baselines run with the
+// same pragmas, so the same durability.
+func dsn(path string, readOnly bool) string {
+	q := url.Values{}
+	q.Add("_pragma", "busy_timeout(5000)")
+	q.Add("_pragma", "journal_mode(WAL)")
+	q.Add("_pragma", "synchronous(FULL)")
+	q.Add("_pragma", "foreign_keys(ON)")
+	q.Add("_pragma", "temp_store(MEMORY)")
+	if readOnly {
+		q.Add("_pragma", "query_only(true)")
+	} else {
+		q.Set("_txlock", "immediate")
+	}
+	return path + "?" + q.Encode()
+}
+
+// openRaw opens a database/sql pool of one connection on the file at path
+// with the store's pragmas, and checks that they took.
+func openRaw(path string, readOnly bool) (*sql.DB, error) {
+	db, err := sql.Open("sqlite", dsn(path, readOnly))
+	if err != nil {
+		return nil, err
+	}
+	db.SetMaxOpenConns(1)
+	db.SetMaxIdleConns(1)
+	db.SetConnMaxLifetime(0)
+	db.SetConnMaxIdleTime(0)
+	var mode string
+	var sync int
+	if err := db.QueryRow(`PRAGMA journal_mode`).Scan(&mode); err != nil {
+		db.Close()
+		return nil, err
+	}
+	if err := db.QueryRow(`PRAGMA synchronous`).Scan(&sync); err != nil {
+		db.Close()
+		return nil, err
+	}
+	if mode != "wal" || sync != 2 {
+		db.Close()
+		return nil, fmt.Errorf("raw connection: journal_mode %s, synchronous %d; want wal, 2 (FULL)", mode, sync)
+	}
+	return db, nil
+}
+
+// createSchema makes a store file at path with the store's schema and the
+// bench account (the records' foreign key needs it), then closes it: the
+// store does not expose its schema, so the baselines get it by opening a
+// sqlite.DB once (its migrations run on Open).
+func createSchema(ctx context.Context, path string) error {
+	db := sqlite.NewDB(path)
+	if err := db.Open(); err != nil {
+		return err
+	}
+	acct, _ := audittrail.NewAccount(accountID, "Benchmark", "UTC", time.Now())
+	if err := db.CreateAccount(ctx, acct, nil, nil); err != nil {
+		db.Close()
+		return err
+	}
+	return db.Close()
+}
+
+// insertRecord is the store's INSERT of a record (sqlite/record.go).
+const insertRecord = `
+	INSERT INTO records (account_id, seq, id, change_id, object_type, object_id, object_name, action_type, element,
+		old_value, new_value, date, originator_id, originator_name, originator, automatic, received_at, source, search_text)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+
+// recordColumns and recordWhere are copies of the store's (sqlite/record.go;
+// its RecordQuery is exported to its tests only), so that the raw query is
+// the very SELECT the store runs.
+const recordColumns = `account_id, seq, id, change_id, object_type, object_id, object_name, action_type, element,
+	old_value, new_value, date, originator, automatic, received_at, source`
+
+func recordWhere(f audittrail.RecordFilter) (string, []any) {
+	where, args := []string{"account_id = ?"}, []any{f.AccountID}
+	if f.From != nil {
+		where, args = append(where, "date >= ?"), append(args, f.From.UnixMilli())
+	}
+	if f.To != nil {
+		where, args = append(where, "date <= ?"), append(args, f.To.UnixMilli())
+	}
+	if len(f.ObjectTypes) > 0 {
+		where, args = append(where, "object_type IN ("+placeholders(len(f.ObjectTypes))+")"), appendStrings(args, f.ObjectTypes)
+	}
+	if len(f.ActionTypes) > 0 {
+		where, args = append(where, "action_type IN ("+placeholders(len(f.ActionTypes))+")"), appendStrings(args, f.ActionTypes)
+	}
+	if f.Element != "" {
+		where, args = append(where, "element = ?"), append(args, f.Element)
+	}
+	if f.ObjectName != "" {
+		where, args = append(where, "object_name = ?"), append(args, f.ObjectName)
+	}
+	if f.ObjectID != "" {
+		where, args = append(where, "object_id = ?"), append(args, f.ObjectID)
+	}
+	if f.Originator != "" {
+		where, args = append(where, "(originator_id = ? OR originator_name = ?)"), append(args, f.Originator, f.Originator)
+	}
+	if f.Query != "" {
+		where, args = append(where, "instr(search_text, ?) > 0"), append(args, audittrail.SearchFold(f.Query))
+	}
+	if f.After != nil {
+		d := f.After.Date.UnixMilli()
+		where = append(where, "date <= ? AND (date < ? OR (date = ? AND seq < ?))")
+		args = append(args, d, d, d, f.After.Seq)
+	}
+	return strings.Join(where, " AND "), args
+}
+
+func placeholders(n int) string { return strings.TrimSuffix(strings.Repeat("?, ", n), ", ") }
+
+func appendStrings(args []any, ss []string) []any {
+	for _, s := range ss {
+		args = append(args, s)
+	}
+	return args
+}
+
+func recordQuery(f audittrail.RecordFilter) (string, []any) {
+	where, args := recordWhere(f)
+	return `SELECT ` + recordColumns + ` FROM records WHERE ` + where + ` ORDER BY date DESC, seq DESC LIMIT ?`, append(args, f.Limit)
+}

@@ -1,0 +1,231 @@
+// Command atbench measures the service against baselines measured in the
+// same run, on the same disk, and prints each figure beside its baseline and
+// the ratio with its target. It is a tool, not a test: nothing fails when a
+// target is missed; the table says so.
+//
+//	go run ./cmd/atbench                      # all three benchmarks, default sizes
+//	go run ./cmd/atbench -run query -query-n 200000
+//	go run ./cmd/atbench -scale 0.2           # everything smaller and shorter
+//
+// The benchmarks (docs/BENCHMARKS.md tells the method and the numbers):
+//
+//   - ingest: batches of 500 records POSTed through the HTTP API by one
+//     sequential client, versus the same rows INSERTed straight into SQLite
+//     (same schema, indexes and pragmas), 500 per transaction. Target ≥ 0.5.
+//   - concurrent: single-record POSTs from 32 concurrent clients, versus a
+//     loop that appends 512 bytes to a file and fsyncs it. Target ≥ 5.
+//   - query: the first page and page 1,000 of a filtered listing of an
+//     account of 1,000,000 records, through the API, versus the store's keyset
+//     SELECT run directly. Target: within 1.5× of raw; page 1,000 as fast as
+//     page 1.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"runtime"
+	"runtime/pprof"
+	"runtime/trace"
+	"strings"
+	"syscall"
+	"time"
+)
+
+type config struct {
+	run        map[string]bool
+	scale      float64
+	rounds     int
+	parent     string // where the temp dir is made
+	dir        string // the temp dir of this run
+	keep       bool
+	cpuprofile string
+	trace      string
+
+	ingestN       int // records per round per side
+	ingestClients int // the informational multi-client figure
+	concClients   int
+	concDur       time.Duration
+	queryN        int
+	queryFilter   string
+	queryPage     int
+	reps          int
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:]); err == flag.ErrHelp {
+		os.Exit(2)
+	} else if err != nil {
+		fmt.Fprintln(os.Stderr, "atbench:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, args []string) error {
+	cfg := config{}
+	fs := flag.NewFlagSet("atbench", flag.ContinueOnError)
+	runList := fs.String("run", "ingest,concurrent,query", "benchmarks to run, comma-separated: ingest, concurrent, query")
+	fs.Float64Var(&cfg.scale, "scale", 1, "multiplies every size and duration (0.1 for a quick look); -query-n given explicitly is not scaled")
+	fs.IntVar(&cfg.rounds, "rounds", 3, "rounds of ingest and concurrent (ours and baseline alternate; the median is reported)")
+	fs.StringVar(&cfg.parent, "dir", "", "parent of the temporary directory (default: os.TempDir(), which should be on the disk being measured)")
+	fs.BoolVar(&cfg.keep, "keep", false, "keep the temporary directory (databases) after the run")
+	fs.StringVar(&cfg.cpuprofile, "cpuprofile", "", "write CPU profiles of our side to PREFIX-<benchmark>.pprof")
+	fs.StringVar(&cfg.trace, "trace", "", "write execution traces of our side to PREFIX-<benchmark>.trace (go tool trace)")
+	fs.IntVar(&cfg.ingestN, "ingest-n", 50_000, "records per ingest round per side (batches of 500)")
+	fs.IntVar(&cfg.ingestClients, "ingest-clients", 4, "clients of the informational concurrent-batch ingest figure")
+	fs.IntVar(&cfg.concClients, "concurrent-clients", 32, "concurrent single-record clients")
+	fs.DurationVar(&cfg.concDur, "concurrent-duration", 5*time.Second, "duration of each side of a concurrent round")
+	fs.IntVar(&cfg.queryN, "query-n", 1_000_000, "records in the account that the query benchmark reads")
+	fs.StringVar(&cfg.queryFilter, "query-filter", "object_type=users&action_type=edit", "filter of the query benchmark (API query parameters)")
+	fs.IntVar(&cfg.queryPage, "query-page", 1000, "deep page of the query benchmark (clamped to the pages there are)")
+	fs.IntVar(&cfg.reps, "reps", 50, "repetitions of each query measurement")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+
+	cfg.run = map[string]bool{}
+	for _, name := range strings.Split(*runList, ",") {
+		name = strings.TrimSpace(name)
+		switch name {
+		case "ingest", "concurrent", "query":
+			cfg.run[name] = true
+		case "":
+		default:
+			return fmt.Errorf("-run: unknown benchmark %q (ingest, concurrent, query)", name)
+		}
+	}
+	if cfg.scale <= 0 {
+		return fmt.Errorf("-scale must be positive")
+	}
+	cfg.ingestN = max(batchSize, int(float64(cfg.ingestN)*cfg.scale)/batchSize*batchSize)
+	cfg.concDur = max(500*time.Millisecond, time.Duration(float64(cfg.concDur)*cfg.scale))
+	if !set["query-n"] {
+		cfg.queryN = max(10_000, int(float64(cfg.queryN)*cfg.scale))
+	}
+	cfg.reps = max(5, int(float64(cfg.reps)*cfg.scale))
+	cfg.rounds = max(1, cfg.rounds)
+
+	dir, err := os.MkdirTemp(cfg.parent, "atbench-")
+	if err != nil {
+		return err
+	}
+	cfg.dir = dir
+	if !cfg.keep {
+		defer os.RemoveAll(dir)
+	}
+
+	printMachine(&cfg)
+
+	var results []result
+	for _, b := range []struct {
+		name string
+		fn   func(context.Context, *config) ([]result, error)
+	}{{"ingest", benchIngest}, {"concurrent", benchConcurrent}, {"query", benchQuery}} {
+		if !cfg.run[b.name] {
+			continue
+		}
+		fmt.Printf("\n== %s\n", b.name)
+		rs, err := b.fn(ctx, &cfg)
+		if err != nil {
+			return fmt.Errorf("%s: %w", b.name, err)
+		}
+		results = append(results, rs...)
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+	}
+	fmt.Println()
+	printTable(results)
+	if cfg.keep {
+		fmt.Printf("\ndatabases kept in %s\n", dir)
+	}
+	return nil
+}
+
+// printMachine prints what the figures depend on.
+func printMachine(cfg *config) {
+	fmt.Printf("atbench  %s\n", time.Now().Format(time.RFC3339))
+	fmt.Printf("go       %s %s/%s, GOMAXPROCS %d, NumCPU %d\n", runtime.Version(), runtime.GOOS, runtime.GOARCH, runtime.GOMAXPROCS(0), runtime.NumCPU())
+	fmt.Printf("cpu      %s\n", cpuModel())
+	wd, _ := os.Getwd()
+	fmt.Printf("tempdir  %s (%s)\n", cfg.dir, describeFS(cfg.dir, wd))
+	fmt.Printf("sizes    scale %.2g, rounds %d, ingest %d records/round/side, concurrent %d clients %s/side, query %d records, %d reps\n",
+		cfg.scale, cfg.rounds, cfg.ingestN, cfg.concClients, cfg.concDur, cfg.queryN, cfg.reps)
+}
+
+func cpuModel() string {
+	b, err := os.ReadFile("/proc/cpuinfo")
+	if err != nil {
+		return "unknown"
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
+			return strings.TrimSpace(v)
+		}
+	}
+	return "unknown"
+}
+
+// profiler writes a CPU profile and an execution trace of one phase when
+// -cpuprofile or -trace is set.
+type profiler struct {
+	cpu, trace *os.File
+}
+
+func createOut(prefix, name, ext string) *os.File {
+	path := prefix + "-" + name + ext
+	os.MkdirAll(filepath.Dir(path), 0o755)
+	f, err := os.Create(path)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "atbench:", err)
+		return nil
+	}
+	return f
+}
+
+func startProfile(cfg *config, name string) *profiler {
+	p := &profiler{}
+	if cfg.cpuprofile != "" {
+		if p.cpu = createOut(cfg.cpuprofile, name, ".pprof"); p.cpu != nil {
+			if err := pprof.StartCPUProfile(p.cpu); err != nil {
+				fmt.Fprintln(os.Stderr, "atbench: cpuprofile:", err)
+				p.cpu.Close()
+				p.cpu = nil
+			} else {
+				fmt.Printf("  (CPU profile of this phase: %s)\n", p.cpu.Name())
+			}
+		}
+	}
+	if cfg.trace != "" {
+		if p.trace = createOut(cfg.trace, name, ".trace"); p.trace != nil {
+			if err := trace.Start(p.trace); err != nil {
+				fmt.Fprintln(os.Stderr, "atbench: trace:", err)
+				p.trace.Close()
+				p.trace = nil
+			} else {
+				fmt.Printf("  (execution trace of this phase: %s)\n", p.trace.Name())
+			}
+		}
+	}
+	return p
+}
+
+func (p *profiler) stop() {
+	if p.cpu != nil {
+		pprof.StopCPUProfile()
+		p.cpu.Close()
+		p.cpu = nil
+	}
+	if p.trace != nil {
+		trace.Stop()
+		p.trace.Close()
+		p.trace = nil
+	}
+}

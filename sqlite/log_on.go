@@ -1,0 +1,7 @@
+//go:build !nomerkle
+
+package sqlite
+
+// merkleLog is on in every real build; `-tags nomerkle` switches it off, for
+// the benchmark that measures what the log costs (docs/BENCHMARKS.md).
+const merkleLog = true
