@@ -89,6 +89,13 @@ var authzMatrix = map[string][nPrincipals]int{
 	"GET /api/v1/accounts/{account}/records/export.xlsx":   viewRow,
 	"GET /api/v1/accounts/{account}/records/export.csv":    viewRow,
 	"GET /api/v1/accounts/{account}/records/export.ndjson": viewRow,
+
+	// The integrity log. The verifier key names no account: any user
+	// holding audit_trail.view reads it, whatever their account.
+	"GET /api/v1/checkpoint-key":                        {401, 403, 403, 403, 403, 403, 200, 200},
+	"GET /api/v1/accounts/{account}/checkpoint":         viewRow,
+	"GET /api/v1/accounts/{account}/records/{id}/proof": viewRow,
+	"GET /api/v1/accounts/{account}/consistency":        viewRow,
 }
 
 // authzEnv is the server and the accounts the matrix runs against.
@@ -347,6 +354,8 @@ func (e *authzEnv) request(pattern string, p int) (method, path, cred string, bo
 		body = map[string]any{"name": fmt.Sprintf("key %d", n)}
 	case "POST /api/v1/accounts/{account}/records":
 		body = map[string]any{"records": []any{authzRecord()}}
+	case "GET /api/v1/accounts/{account}/consistency":
+		path += "?from=0&to=1" // the proof route takes the newest checkpoint's size without tree_size
 	case "POST /api/v1/accounts/{account}/changes":
 		body = map[string]any{"changes": []any{map[string]any{"object_type": "skills", "object_id": "s-1", "object_name": "Billing",
 			"before": map[string]any{"name": "Bill"}, "after": map[string]any{"name": fmt.Sprintf("Billing %d", n)}, "originator": map[string]any{"name": "Olivia"}}}}

@@ -189,6 +189,11 @@ func (s *Server) routes() []route {
 		{"GET /api/v1/accounts/{account}/records/export.csv", viewer, s.handleExport(export.FormatCSV)},
 		{"GET /api/v1/accounts/{account}/records/export.ndjson", viewer, s.handleExport(export.FormatNDJSON)},
 		{"GET /api/v1/accounts/{account}/records/{id}", viewer, s.handleGetRecord},
+
+		{"GET /api/v1/checkpoint-key", viewer, s.handleCheckpointKey},
+		{"GET /api/v1/accounts/{account}/checkpoint", viewer, s.handleCheckpoint},
+		{"GET /api/v1/accounts/{account}/records/{id}/proof", viewer, s.handleProof},
+		{"GET /api/v1/accounts/{account}/consistency", viewer, s.handleConsistency},
 	}
 }
 

@@ -50,6 +50,9 @@ type DB struct {
 	wdb   *sql.DB   // holds the one write connection
 	wconn *sql.Conn // the write connection, used only by the writer goroutine
 	rdb   *sql.DB   // read-only connections
+	cdb   *sql.DB   // the checkpointer's connection
+
+	checkpointerDone chan struct{} // closed when the checkpointer has returned
 
 	ops        chan *op      // writes waiting for the writer
 	closing    chan struct{} // closed by Close: the writer stops taking writes
@@ -121,7 +124,14 @@ func (db *DB) Open() (err error) {
 		return fmt.Errorf("sqlite: open %s: %w", db.Path, err)
 	}
 
+	if db.cdb, err = sql.Open("sqlite", dsn(db.Path, false)); err != nil {
+		return fmt.Errorf("sqlite: open %s: %w", db.Path, err)
+	}
+	db.cdb.SetMaxOpenConns(1)
+
 	go db.writeLoop()
+	db.checkpointerDone = make(chan struct{})
+	go db.checkpointLoop()
 	if err := db.catchUpLogs(context.Background()); err != nil {
 		return fmt.Errorf("sqlite: log of %s: %w", db.Path, err)
 	}
@@ -153,6 +163,10 @@ func dsn(path string, readOnly bool) string {
 	q.Add("_pragma", "synchronous(FULL)")
 	q.Add("_pragma", "foreign_keys(ON)")
 	q.Add("_pragma", "temp_store(MEMORY)")
+	// Checkpoints (copying the WAL back into the database file) run in the
+	// background (checkpointLoop), not in the commit of the write that
+	// happens to cross the WAL's size threshold.
+	q.Add("_pragma", "wal_autocheckpoint(0)")
 	if readOnly {
 		q.Add("_pragma", "query_only(true)")
 	} else {
@@ -169,6 +183,10 @@ func (db *DB) Close() error {
 		close(db.closing)
 		if db.wconn != nil && db.rdb != nil {
 			<-db.writerDone
+		}
+		if db.checkpointerDone != nil {
+			<-db.checkpointerDone
+			db.cdb.Exec(`PRAGMA wal_checkpoint(TRUNCATE)`)
 		}
 		err = db.closeConns()
 	})
@@ -189,7 +207,31 @@ func (db *DB) closeConns() error {
 	if db.wdb != nil {
 		errs = append(errs, db.wdb.Close())
 	}
+	if db.cdb != nil {
+		errs = append(errs, db.cdb.Close())
+	}
 	return errors.Join(errs...)
+}
+
+// checkpointInterval is how often the checkpointer copies the WAL back into
+// the database file.
+const checkpointInterval = 250 * time.Millisecond
+
+// checkpointLoop runs passive checkpoints beside the writer until Close: a
+// passive checkpoint copies what no reader still needs and never blocks the
+// writer, so commits only append to the WAL and sync it.
+func (db *DB) checkpointLoop() {
+	defer close(db.checkpointerDone)
+	tick := time.NewTicker(checkpointInterval)
+	defer tick.Stop()
+	for {
+		select {
+		case <-db.closing:
+			return
+		case <-tick.C:
+			db.cdb.Exec(`PRAGMA wal_checkpoint(PASSIVE)`)
+		}
+	}
 }
 
 // Ping reports whether the database can be read.

@@ -3,6 +3,7 @@ package tlog
 import (
 	"bytes"
 	"fmt"
+	"sort"
 
 	"github.com/audittrail/audittrail"
 )
@@ -73,6 +74,9 @@ func Verify(c LogCopy, vkey string) (*Report, error) {
 		}
 	}
 	rep.Checkpoints = len(cps)
+	// The tree is rebuilt once, leaf by leaf: each checkpoint is checked when
+	// the tree reaches its size, whatever order the checkpoints came in.
+	sort.SliceStable(cps, func(i, j int) bool { return cps[i].Size < cps[j].Size })
 
 	// The size the log must have: what the store says, and at least what
 	// any checkpoint signed.

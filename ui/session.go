@@ -1,0 +1,327 @@
+package ui
+
+import (
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"html"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/audittrail/audittrail"
+)
+
+// Cookies and form fields of the UI.
+const (
+	SessionCookie   = "audittrail_session" // the API token of the signed-in user
+	LoginCSRFCookie = "audittrail_login"   // the CSRF value of the sign-in form
+	AccountCookie   = "audittrail_account" // the account id last signed in to, to fill the form
+	CSRFField       = "csrf"
+)
+
+// maxFormBytes bounds the body of a form.
+const maxFormBytes = 64 << 10
+
+// Why a request has no session.
+var (
+	errNoSession    = errors.New("no session")
+	errSessionEnded = errors.New("session ended")
+)
+
+// session is the signed-in user of a request: the API token from the
+// cookie, who it is now (profile included), and their account.
+type session struct {
+	Token     string
+	Principal *audittrail.Principal
+	Account   *audittrail.Account
+	CSRF      string
+	Loc       *time.Location
+}
+
+// session returns the request's session: errNoSession without a cookie,
+// errSessionEnded when its token is unknown, expired or revoked (or its
+// user disabled or deleted), or a storage error.
+func (h *Handler) session(r *http.Request) (*session, error) {
+	c, err := r.Cookie(SessionCookie)
+	if err != nil || c.Value == "" {
+		return nil, errNoSession
+	}
+	if len(c.Value) > 256 {
+		return nil, errSessionEnded
+	}
+	p, err := h.store.Authenticate(r.Context(), audittrail.HashSecret(c.Value))
+	if audittrail.ErrorCode(err) == audittrail.EUNAUTHENTICATED {
+		return nil, errSessionEnded
+	} else if err != nil {
+		return nil, err
+	}
+	if p.Kind != audittrail.PrincipalUser || p.User == nil {
+		return nil, errSessionEnded
+	}
+	acct, err := h.store.FindAccount(r.Context(), p.AccountID)
+	if err != nil {
+		return nil, err
+	}
+	loc, err := time.LoadLocation(acct.Timezone)
+	if err != nil {
+		loc = time.UTC
+	}
+	return &session{Token: c.Value, Principal: p, Account: acct, CSRF: csrfToken(c.Value), Loc: loc}, nil
+}
+
+// csrfToken is the CSRF token of the forms of a session: an HMAC of the
+// session token. Any replica can check it without shared state, and it
+// gives away nothing of the token, which an attacker cannot read.
+func csrfToken(sessionToken string) string {
+	mac := hmac.New(sha256.New, []byte(sessionToken))
+	mac.Write([]byte("audittrail ui csrf v1"))
+	return base64.RawURLEncoding.EncodeToString(mac.Sum(nil))
+}
+
+// access says who may use a page.
+type access int
+
+const (
+	signedIn      access = iota // any signed-in user
+	viewer                      // a user holding audit_trail.view
+	administrator               // a user whose profile has the administrator role
+)
+
+// page wraps a handler with the session it needs: without one it sends
+// the browser to the sign-in page; a POST must carry the session's CSRF
+// token; a user without the access gets a 403 page that says why.
+func (h *Handler) page(a access, fn func(http.ResponseWriter, *http.Request, *session)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		s, err := h.session(r)
+		if errors.Is(err, errNoSession) || errors.Is(err, errSessionEnded) {
+			h.redirectToLogin(w, r, err)
+			return
+		} else if err != nil {
+			h.fail(w, r, err)
+			return
+		}
+		if r.Method == http.MethodPost {
+			r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
+			if err := r.ParseForm(); err != nil || !hmac.Equal([]byte(r.PostForm.Get(CSRFField)), []byte(s.CSRF)) {
+				h.forbidden(w, r, s, forbiddenCSRF)
+				return
+			}
+		}
+		switch {
+		case a == viewer && !s.Principal.Can(audittrail.PermissionViewAuditTrail):
+			h.forbidden(w, r, s, forbiddenAuditTrail)
+			return
+		case a == administrator && !s.Principal.IsAdministrator():
+			h.forbidden(w, r, s, forbiddenAdmin)
+			return
+		}
+		fn(w, r, s)
+	}
+}
+
+// Reasons for a 403 page.
+const (
+	forbiddenAuditTrail = iota
+	forbiddenAdmin
+	forbiddenCSRF
+)
+
+func (h *Handler) forbidden(w http.ResponseWriter, r *http.Request, s *session, why int) {
+	v := h.newView(s, "Access denied", "")
+	switch why {
+	case forbiddenAuditTrail:
+		v.Title = "No access to the audit trail"
+		profile := "Your profile"
+		if s.Principal.Profile != nil {
+			profile = "Your profile, " + s.Principal.Profile.Name + ","
+		}
+		ep := errorPage{
+			Heading: "You don't have access to the audit trail",
+			Text:    "Viewing the audit trail needs the View audit trail permission. " + profile + " doesn't include it.",
+			Hint:    "An account administrator can grant it in Profiles. Only a profile whose role is Administrator can hold the View audit trail permission.",
+		}
+		if s.Principal.IsAdministrator() {
+			ep.Link, ep.LinkTo = "Open Profiles", "/profiles"
+		}
+		v.Page = ep
+	case forbiddenAdmin:
+		v.Page = errorPage{
+			Heading: "This page is for account administrators",
+			Text:    "Managing users, profiles, publisher keys and settings needs a profile whose role is Administrator.",
+			Hint:    "Ask an account administrator if you need a change made.",
+		}
+	case forbiddenCSRF:
+		v.Title = "Form expired"
+		v.Page = errorPage{
+			Heading: "This form could not be accepted",
+			Text:    "The form was sent without its security token, or with one from another session, so nothing was changed.",
+			Hint:    "Go back, reload the page and try again.",
+		}
+	}
+	h.render(w, r, http.StatusForbidden, "error", v)
+}
+
+// redirectToLogin sends a request without a valid session to the sign-in
+// page, which brings the user back here afterwards.
+func (h *Handler) redirectToLogin(w http.ResponseWriter, r *http.Request, err error) {
+	// A link followed from another site does not carry the SameSite=Strict
+	// cookie. Reload the same address from this site first, which does.
+	if r.Method == http.MethodGet && r.Header.Get("Sec-Fetch-Site") == "cross-site" {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.Header().Set("Cache-Control", "no-store")
+		target := html.EscapeString(r.URL.RequestURI())
+		w.Write([]byte(`<!doctype html><meta charset="utf-8"><meta http-equiv="refresh" content="0;url=` + target + `"><title>Audit trail</title><a href="` + target + `">Continue</a>`))
+		return
+	}
+	q := url.Values{}
+	if r.Method == http.MethodGet && r.URL.Path != "/" {
+		q.Set("next", r.URL.RequestURI())
+	}
+	if errors.Is(err, errSessionEnded) {
+		q.Set("ended", "1")
+		clearCookie(w, r, SessionCookie, "/")
+	}
+	to := "/login"
+	if len(q) > 0 {
+		to += "?" + q.Encode()
+	}
+	http.Redirect(w, r, to, http.StatusSeeOther)
+}
+
+// safeNext returns next when it is a page of the UI on this site, else "/".
+func safeNext(next string) string {
+	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
+		return "/"
+	}
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || !isUIPath(u.Path) ||
+		u.Path == "/login" || u.Path == "/logout" || strings.HasPrefix(u.Path, "/static/") {
+		return "/"
+	}
+	return u.RequestURI()
+}
+
+func setCookie(w http.ResponseWriter, r *http.Request, name, value, path string, expires time.Time) {
+	c := &http.Cookie{Name: name, Value: value, Path: path, HttpOnly: true, Secure: r.TLS != nil, SameSite: http.SameSiteStrictMode}
+	if !expires.IsZero() {
+		c.Expires = expires
+		c.MaxAge = max(1, int(time.Until(expires).Seconds()))
+	}
+	http.SetCookie(w, c)
+}
+
+func clearCookie(w http.ResponseWriter, r *http.Request, name, path string) {
+	http.SetCookie(w, &http.Cookie{Name: name, Value: "", Path: path, MaxAge: -1, HttpOnly: true, Secure: r.TLS != nil, SameSite: http.SameSiteStrictMode})
+}
+
+func randomToken() string {
+	b := make([]byte, 32)
+	rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// loginPage is the data of the sign-in page.
+type loginPage struct {
+	AccountID string
+	LoginName string
+	Next      string
+}
+
+func (h *Handler) handleLoginPage(w http.ResponseWriter, r *http.Request) {
+	if _, err := h.session(r); err == nil {
+		http.Redirect(w, r, safeNext(r.URL.Query().Get("next")), http.StatusSeeOther)
+		return
+	}
+	q := r.URL.Query()
+	v := h.newView(nil, "Sign in", "")
+	switch {
+	case q.Get("ended") != "":
+		v.Notice = "Your session has ended. Sign in again to continue."
+	case q.Get("signed_out") != "":
+		v.Notice = "You have signed out."
+	}
+	lp := loginPage{AccountID: q.Get("account"), Next: q.Get("next")}
+	if c, err := r.Cookie(AccountCookie); err == nil && lp.AccountID == "" {
+		lp.AccountID = c.Value
+	}
+	h.renderLogin(w, r, http.StatusOK, v, lp)
+}
+
+// renderLogin draws the sign-in form with a CSRF value that matches its
+// cookie (made when the browser has none).
+func (h *Handler) renderLogin(w http.ResponseWriter, r *http.Request, status int, v *view, lp loginPage) {
+	token := ""
+	if c, err := r.Cookie(LoginCSRFCookie); err == nil && len(c.Value) == 43 {
+		token = c.Value
+	} else {
+		token = randomToken()
+		setCookie(w, r, LoginCSRFCookie, token, "/login", time.Time{})
+	}
+	v.CSRF = token
+	v.Page = lp
+	h.render(w, r, status, "login", v)
+}
+
+func (h *Handler) handleLogin(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
+	err := r.ParseForm()
+	lp := loginPage{AccountID: strings.TrimSpace(r.PostForm.Get("account_id")), LoginName: strings.TrimSpace(r.PostForm.Get("login_name")), Next: r.PostForm.Get("next")}
+	v := h.newView(nil, "Sign in", "")
+	c, cerr := r.Cookie(LoginCSRFCookie)
+	if err != nil || cerr != nil || c.Value == "" || !hmac.Equal([]byte(c.Value), []byte(r.PostForm.Get(CSRFField))) {
+		v.Error = "This sign-in form has expired or was sent from elsewhere. Please sign in again."
+		h.renderLogin(w, r, http.StatusForbidden, v, lp)
+		return
+	}
+	var out struct {
+		Token     string `json:"token"`
+		ExpiresAt string `json:"expires_at"`
+	}
+	req := map[string]string{"account_id": lp.AccountID, "login_name": lp.LoginName, "password": r.PostForm.Get("password")}
+	if err := h.call(r, http.MethodPost, "/api/v1/login", nil, "", req, &out); err != nil {
+		var ae *apiError
+		if !errors.As(err, &ae) {
+			h.fail(w, r, err)
+			return
+		}
+		v.Error = sentence(ae.Message)
+		h.renderLogin(w, r, ae.Status, v, lp)
+		return
+	}
+	exp, err := time.Parse(time.RFC3339Nano, out.ExpiresAt)
+	if err != nil {
+		exp = h.Now().Add(time.Hour)
+	}
+	setCookie(w, r, SessionCookie, out.Token, "/", exp)
+	setCookie(w, r, AccountCookie, lp.AccountID, "/login", h.Now().AddDate(1, 0, 0))
+	http.Redirect(w, r, safeNext(lp.Next), http.StatusSeeOther)
+}
+
+func (h *Handler) handleLogout(w http.ResponseWriter, r *http.Request, s *session) {
+	if err := h.call(r, http.MethodPost, "/api/v1/logout", nil, s.Token, nil, nil); err != nil {
+		h.logger.Warn("ui logout", logError, err.Error())
+	}
+	clearCookie(w, r, SessionCookie, "/")
+	http.Redirect(w, r, "/login?signed_out=1", http.StatusSeeOther)
+}
+
+// sentence makes an API message read as a sentence: capital first letter,
+// full stop at the end.
+func sentence(msg string) string {
+	if msg == "" {
+		return msg
+	}
+	r := []rune(msg)
+	if r[0] >= 'a' && r[0] <= 'z' {
+		r[0] -= 'a' - 'A'
+	}
+	s := string(r)
+	if !strings.HasSuffix(s, ".") && !strings.HasSuffix(s, "?") && !strings.HasSuffix(s, "!") {
+		s += "."
+	}
+	return s
+}

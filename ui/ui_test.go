@@ -1,0 +1,798 @@
+package ui_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"html"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/audittrail/audittrail"
+	athttp "github.com/audittrail/audittrail/http"
+	"github.com/audittrail/audittrail/sqlite"
+	"github.com/audittrail/audittrail/ui"
+)
+
+const (
+	operatorToken = "operator-token-for-ui-tests"
+	adminPassword = "correct horse battery"
+	agentPassword = "agent password 123"
+)
+
+// Fixture is a UI over a real API and SQLite store, with account "acme"
+// (audit trail on, a few records, one of them hostile), its administrator
+// "admin" and an agent "agent" whose profile lacks audit_trail.view.
+type Fixture struct {
+	*httptest.Server
+	Store audittrail.Store
+	API   *athttp.Server
+	Key   string // a publisher key of acme
+}
+
+// MustFixture starts the UI on a fresh store; wrap, if not nil, wraps the
+// API handler the UI calls (to make it answer what a test needs).
+func MustFixture(tb testing.TB, tls bool, wrap func(http.Handler) http.Handler) *Fixture {
+	tb.Helper()
+	db := sqlite.NewDB(filepath.Join(tb.TempDir(), "audittrail.db"))
+	if err := db.Open(); err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { db.Close() })
+	catalog, err := audittrail.NewCatalog(nil)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	api := athttp.NewServer(db, catalog, logger)
+	api.OperatorToken = operatorToken
+	var inner http.Handler = api
+	if wrap != nil {
+		inner = wrap(api)
+	}
+	h := ui.New(inner, db, catalog, audittrail.DefaultRetention, logger)
+	f := &Fixture{Store: db, API: api}
+	if tls {
+		f.Server = httptest.NewTLSServer(h)
+	} else {
+		f.Server = httptest.NewServer(h)
+	}
+	tb.Cleanup(f.Server.Close)
+
+	f.apiMust(tb, 201, "POST", "/api/v1/accounts", operatorToken, map[string]any{
+		"id": "acme", "name": "Acme Support", "timezone": "Europe/Paris",
+		"admin": map[string]any{"login_name": "admin", "name": "Ada Admin", "email": "ada@example.com", "password": adminPassword},
+	})
+	token := f.apiToken(tb, "admin", adminPassword)
+	f.apiMust(tb, 200, "PATCH", "/api/v1/accounts/acme", token, map[string]any{"audit_trail_enabled": true})
+	var key struct {
+		Key string `json:"key"`
+	}
+	json.Unmarshal(f.apiMust(tb, 201, "POST", "/api/v1/accounts/acme/publisher-keys", token, map[string]string{"name": "platform"}), &key)
+	f.Key = key.Key
+	var profiles struct {
+		Profiles []*audittrail.Profile `json:"profiles"`
+	}
+	json.Unmarshal(f.apiMust(tb, 200, "GET", "/api/v1/accounts/acme/profiles", token, nil), &profiles)
+	agentProfile := ""
+	for _, p := range profiles.Profiles {
+		if p.Role == audittrail.RoleAgent {
+			agentProfile = p.ID
+		}
+	}
+	f.apiMust(tb, 201, "POST", "/api/v1/accounts/acme/users", token, map[string]any{
+		"login_name": "agent", "name": "Arno Agent", "profile_id": agentProfile, "password": agentPassword,
+	})
+	f.apiMust(tb, 201, "POST", "/api/v1/accounts/acme/records", f.Key, map[string]any{"records": []map[string]any{
+		{"object_type": "skills", "object_id": "s1", "object_name": "Billing", "action_type": "edit", "element": "description",
+			"old_value": "Handles billing questions", "new_value": "Handles billing and refund questions", "originator": map[string]any{"name": "Bo Boss"}},
+		{"object_type": "users", "object_id": "u1", "object_name": "<img src=x onerror=alert(1)>", "action_type": "edit", "element": "name",
+			"old_value": "plain", "new_value": "<script>window.pwned=1</script>", "originator": map[string]any{"name": "Eve <b>Evil</b>"}},
+	}})
+	return f
+}
+
+// apiMust calls the API through the UI's handler (which passes it on) and
+// returns the body, failing unless the status is want.
+func (f *Fixture) apiMust(tb testing.TB, want int, method, path, token string, body any) []byte {
+	tb.Helper()
+	var rd io.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		rd = bytes.NewReader(b)
+	}
+	req, _ := http.NewRequest(method, f.URL+path, rd)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := f.Client().Do(req)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != want {
+		tb.Fatalf("%s %s: got status %d, want %d: %s", method, path, resp.StatusCode, want, b)
+	}
+	return b
+}
+
+func (f *Fixture) apiToken(tb testing.TB, login, password string) string {
+	tb.Helper()
+	var out struct {
+		Token string `json:"token"`
+	}
+	json.Unmarshal(f.apiMust(tb, 200, "POST", "/api/v1/login", "", map[string]string{"account_id": "acme", "login_name": login, "password": password}), &out)
+	return out.Token
+}
+
+// Browser is an HTTP client with a cookie jar that does not follow redirects.
+type Browser struct {
+	tb testing.TB
+	f  *Fixture
+	c  *http.Client
+}
+
+func (f *Fixture) Browser(tb testing.TB) *Browser {
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{
+		Transport:     f.Client().Transport,
+		Jar:           jar,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+	return &Browser{tb: tb, f: f, c: c}
+}
+
+// Page is an answer to a browser request.
+type Page struct {
+	Status int
+	Header http.Header
+	Body   string
+}
+
+func (b *Browser) Get(path string) *Page {
+	b.tb.Helper()
+	return b.do("GET", path, nil)
+}
+
+func (b *Browser) Post(path string, form url.Values) *Page {
+	b.tb.Helper()
+	return b.do("POST", path, form)
+}
+
+func (b *Browser) do(method, path string, form url.Values) *Page {
+	b.tb.Helper()
+	var rd io.Reader
+	if form != nil {
+		rd = strings.NewReader(form.Encode())
+	}
+	req, _ := http.NewRequest(method, b.f.URL+path, rd)
+	if form != nil {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	resp, err := b.c.Do(req)
+	if err != nil {
+		b.tb.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return &Page{Status: resp.StatusCode, Header: resp.Header, Body: string(body)}
+}
+
+var csrfPattern = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+
+// CSRF returns the CSRF token of the first form of the page.
+func (p *Page) CSRF(tb testing.TB) string {
+	tb.Helper()
+	m := csrfPattern.FindStringSubmatch(p.Body)
+	if m == nil {
+		tb.Fatalf("no CSRF token in the page:\n%s", p.Body)
+	}
+	return m[1]
+}
+
+// MustLogin signs the browser in through the sign-in form.
+func (b *Browser) MustLogin(login, password string) {
+	b.tb.Helper()
+	p := b.Get("/login")
+	r := b.Post("/login", url.Values{"csrf": {p.CSRF(b.tb)}, "account_id": {"acme"}, "login_name": {login}, "password": {password}})
+	if r.Status != http.StatusSeeOther {
+		b.tb.Fatalf("login: got status %d, want 303:\n%s", r.Status, r.Body)
+	}
+}
+
+// mustContain checks that the page holds each of subs, as HTML or as text.
+func mustContain(tb testing.TB, p *Page, subs ...string) {
+	tb.Helper()
+	text := html.UnescapeString(p.Body)
+	for _, s := range subs {
+		if !strings.Contains(p.Body, s) && !strings.Contains(text, s) {
+			tb.Errorf("page does not contain %q:\n%s", s, p.Body)
+		}
+	}
+}
+
+// mustNotContain checks that the page's HTML holds none of subs.
+func mustNotContain(tb testing.TB, p *Page, subs ...string) {
+	tb.Helper()
+	for _, s := range subs {
+		if strings.Contains(p.Body, s) {
+			tb.Errorf("page contains %q", s)
+		}
+	}
+}
+
+func TestSecurityHeaders(t *testing.T) {
+	f := MustFixture(t, false, nil)
+	b := f.Browser(t)
+	for _, path := range []string{"/login", "/audit-trail", "/static/app.css", "/settings/nope"} {
+		p := b.Get(path)
+		for name, want := range map[string]string{
+			"Content-Security-Policy": ui.ContentSecurityPolicy,
+			"X-Frame-Options":         "DENY",
+			"X-Content-Type-Options":  "nosniff",
+			"Referrer-Policy":         "same-origin",
+		} {
+			if got := p.Header.Get(name); got != want {
+				t.Errorf("GET %s: %s: got %q, want %q", path, name, got, want)
+			}
+		}
+	}
+	if csp := ui.ContentSecurityPolicy; strings.Contains(csp, "unsafe-inline") || !strings.Contains(csp, "script-src 'self'") {
+		t.Errorf("CSP allows inline script: %s", csp)
+	}
+	// The API's answers stay the API's.
+	if p := b.Get("/healthz"); p.Status != 200 || !strings.Contains(p.Body, `"status"`) {
+		t.Errorf("GET /healthz: got %d %s, want the API's answer", p.Status, p.Body)
+	}
+}
+
+func TestRedirectToLogin(t *testing.T) {
+	f := MustFixture(t, false, nil)
+	b := f.Browser(t)
+	for path, want := range map[string]string{
+		"/":                             "/login",
+		"/audit-trail":                  "/login?next=%2Faudit-trail",
+		"/audit-trail?object_type=lobs": "/login?next=%2Faudit-trail%3Fobject_type%3Dlobs",
+		"/users":                        "/login?next=%2Fusers",
+	} {
+		p := b.Get(path)
+		if p.Status != http.StatusSeeOther || p.Header.Get("Location") != want {
+			t.Errorf("GET %s: got %d to %q, want 303 to %q", path, p.Status, p.Header.Get("Location"), want)
+		}
+	}
+	// A form posted without a session changes nothing and goes to sign in.
+	if p := b.Post("/settings", url.Values{"name": {"Hijacked"}}); p.Status != http.StatusSeeOther || !strings.HasPrefix(p.Header.Get("Location"), "/login") {
+		t.Errorf("POST /settings without a session: got %d to %q", p.Status, p.Header.Get("Location"))
+	}
+}
+
+func TestLogin(t *testing.T) {
+	t.Run("OK", func(t *testing.T) {
+		f := MustFixture(t, false, nil)
+		b := f.Browser(t)
+		p := b.Get("/login")
+		mustContain(t, p, `name="account_id"`, `name="login_name"`, `name="password"`, `<label for="account_id">`)
+		r := b.Post("/login", url.Values{"csrf": {p.CSRF(t)}, "account_id": {"acme"}, "login_name": {"admin"}, "password": {adminPassword}, "next": {"/audit-trail?object_type=skills"}})
+		if r.Status != http.StatusSeeOther || r.Header.Get("Location") != "/audit-trail?object_type=skills" {
+			t.Fatalf("got %d to %q, want 303 to the next page", r.Status, r.Header.Get("Location"))
+		}
+		c := sessionCookie(t, r)
+		if !c.HttpOnly || c.SameSite != http.SameSiteStrictMode || c.Path != "/" || c.Secure || c.Expires.IsZero() || !strings.HasPrefix(c.Value, "att_") {
+			t.Errorf("session cookie: got %+v, want HttpOnly, SameSite=Strict, Path=/, not Secure over plain HTTP, expiring, holding the token", c)
+		}
+		home := b.Get("/")
+		if home.Header.Get("Location") != "/audit-trail" {
+			t.Errorf("GET /: got %q, want /audit-trail", home.Header.Get("Location"))
+		}
+		at := b.Get("/audit-trail")
+		mustContain(t, at, "Acme Support", "Ada Admin", `href="/audit-trail"`, `href="/users"`, `href="/profiles"`, `href="/publisher-keys"`, `href="/settings"`, "Sign out")
+	})
+	t.Run("SecureUnderTLS", func(t *testing.T) {
+		f := MustFixture(t, true, nil)
+		b := f.Browser(t)
+		p := b.Get("/login")
+		r := b.Post("/login", url.Values{"csrf": {p.CSRF(t)}, "account_id": {"acme"}, "login_name": {"admin"}, "password": {adminPassword}})
+		if c := sessionCookie(t, r); !c.Secure || !c.HttpOnly || c.SameSite != http.SameSiteStrictMode {
+			t.Errorf("session cookie under TLS: got %+v, want Secure, HttpOnly, SameSite=Strict", c)
+		}
+	})
+	t.Run("ErrWrongPassword", func(t *testing.T) {
+		f := MustFixture(t, false, nil)
+		b := f.Browser(t)
+		p := b.Get("/login")
+		r := b.Post("/login", url.Values{"csrf": {p.CSRF(t)}, "account_id": {"acme"}, "login_name": {"admin"}, "password": {"wrong password"}})
+		if r.Status != http.StatusUnauthorized {
+			t.Errorf("got status %d, want 401", r.Status)
+		}
+		mustContain(t, r, "The account, login name or password is wrong.", `value="admin"`)
+		mustNotContain(t, r, "wrong password")
+	})
+	t.Run("ErrThrottled", func(t *testing.T) {
+		f := MustFixture(t, false, nil)
+		b := f.Browser(t)
+		token := b.Get("/login").CSRF(t)
+		var r *Page
+		for range athttp.DefaultLoginAttempts + 1 {
+			r = b.Post("/login", url.Values{"csrf": {token}, "account_id": {"acme"}, "login_name": {"admin"}, "password": {"guess guess"}})
+		}
+		if r.Status != http.StatusTooManyRequests {
+			t.Errorf("got status %d, want 429", r.Status)
+		}
+		mustContain(t, r, "Too many failed logins", "try again in")
+	})
+	t.Run("ErrNoCSRF", func(t *testing.T) {
+		f := MustFixture(t, false, nil)
+		b := f.Browser(t)
+		b.Get("/login")
+		r := b.Post("/login", url.Values{"account_id": {"acme"}, "login_name": {"admin"}, "password": {adminPassword}})
+		if r.Status != http.StatusForbidden {
+			t.Errorf("got status %d, want 403", r.Status)
+		}
+		for _, c := range r.Header.Values("Set-Cookie") {
+			if strings.HasPrefix(c, ui.SessionCookie+"=") {
+				t.Errorf("a session cookie was set: %s", c)
+			}
+		}
+	})
+	t.Run("Logout", func(t *testing.T) {
+		f := MustFixture(t, false, nil)
+		b := f.Browser(t)
+		b.MustLogin("admin", adminPassword)
+		p := b.Get("/audit-trail")
+		if r := b.Post("/logout", url.Values{"csrf": {p.CSRF(t)}}); r.Status != http.StatusSeeOther {
+			t.Fatalf("POST /logout: got %d, want 303", r.Status)
+		}
+		if r := b.Get("/audit-trail"); r.Status != http.StatusSeeOther || !strings.HasPrefix(r.Header.Get("Location"), "/login") {
+			t.Errorf("after sign out: got %d to %q, want the sign-in page", r.Status, r.Header.Get("Location"))
+		}
+	})
+}
+
+func sessionCookie(tb testing.TB, p *Page) *http.Cookie {
+	tb.Helper()
+	for _, c := range (&http.Response{Header: p.Header}).Cookies() {
+		if c.Name == ui.SessionCookie {
+			return c
+		}
+	}
+	tb.Fatalf("no session cookie in %q", p.Header.Values("Set-Cookie"))
+	return nil
+}
+
+func TestCSRF(t *testing.T) {
+	f := MustFixture(t, false, nil)
+	b := f.Browser(t)
+	b.MustLogin("admin", adminPassword)
+	token := b.Get("/settings").CSRF(t)
+	for name, form := range map[string]url.Values{
+		"Missing": {"name": {"Hijacked"}, "timezone": {"UTC"}},
+		"Wrong":   {"name": {"Hijacked"}, "timezone": {"UTC"}, "csrf": {"x" + token}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			p := b.Post("/settings", form)
+			if p.Status != http.StatusForbidden {
+				t.Errorf("got status %d, want 403", p.Status)
+			}
+			mustContain(t, p, "nothing was changed")
+		})
+	}
+	// Another session's token is refused too.
+	other := f.Browser(t)
+	other.MustLogin("admin", adminPassword)
+	if p := other.Post("/settings", url.Values{"name": {"Hijacked"}, "timezone": {"UTC"}, "csrf": {token}}); p.Status != http.StatusForbidden {
+		t.Errorf("token of another session: got status %d, want 403", p.Status)
+	}
+	if a, _ := f.Store.FindAccount(t.Context(), "acme"); a.Name != "Acme Support" {
+		t.Fatalf("account name: got %q, want it unchanged", a.Name)
+	}
+	t.Run("OK", func(t *testing.T) {
+		p := b.Post("/settings", url.Values{"name": {"Acme Care"}, "timezone": {"America/New_York"}, "csrf": {token}})
+		if p.Status != http.StatusSeeOther {
+			t.Fatalf("got status %d, want 303:\n%s", p.Status, p.Body)
+		}
+		if a, _ := f.Store.FindAccount(t.Context(), "acme"); a.Name != "Acme Care" || a.Timezone != "America/New_York" {
+			t.Errorf("account: got %q %q, want Acme Care America/New_York", a.Name, a.Timezone)
+		}
+		mustContain(t, b.Get("/settings?done=settings-saved"), "The account settings were saved.", "Acme Care")
+	})
+}
+
+func TestAuditTrail(t *testing.T) {
+	f := MustFixture(t, false, nil)
+	b := f.Browser(t)
+	b.MustLogin("admin", adminPassword)
+	t.Run("Table", func(t *testing.T) {
+		p := b.Get("/audit-trail")
+		if p.Status != http.StatusOK {
+			t.Fatalf("got status %d, want 200:\n%s", p.Status, p.Body)
+		}
+		var got []string
+		for _, m := range regexp.MustCompile(`<th scope="col" class="[^"]*">([^<]+)</th>`).FindAllStringSubmatch(p.Body, -1) {
+			got = append(got, m[1])
+		}
+		want := "Object Type,Object Name,Action Type,Element,Old Value,New Value,Date,Originator"
+		if strings.Join(got, ",") != want {
+			t.Errorf("column headers: got %v, want %s", got, want)
+		}
+		mustContain(t, p, "Billing", "Skills", ">Edit<", "Bo Boss", "Times are in Europe/Paris")
+		// The self-audit of the fixture's set-up is in the trail too.
+		mustContain(t, p, "Publisher Keys")
+	})
+	t.Run("Escaped", func(t *testing.T) {
+		p := b.Get("/audit-trail?object_type=users&q=script")
+		mustContain(t, p, "&lt;script&gt;window.pwned=1&lt;/script&gt;", "&lt;img src=x onerror=alert(1)&gt;", "Eve &lt;b&gt;Evil&lt;/b&gt;")
+		mustNotContain(t, p, "<script>window", "<img src=x", "<b>Evil")
+	})
+	t.Run("Diff", func(t *testing.T) {
+		p := b.Get("/audit-trail?object_type=skills")
+		mustContain(t, p, "Handles billing <ins>and refund </ins>questions")
+	})
+	t.Run("CanonicalURL", func(t *testing.T) {
+		p := b.Get("/audit-trail?timeframe=7d&from=&to=&object_type=skills&object_type=users&action_type=&originator=&q=")
+		if want := "/audit-trail?object_type=skills%2Cusers&timeframe=7d"; p.Status != http.StatusSeeOther || p.Header.Get("Location") != want {
+			t.Errorf("got %d to %q, want 303 to %q", p.Status, p.Header.Get("Location"), want)
+		}
+	})
+	t.Run("Filters", func(t *testing.T) {
+		p := b.Get("/audit-trail?object_type=skills")
+		mustContain(t, p, "Billing")
+		mustNotContain(t, p, "Eve &lt;b&gt;")
+		mustContain(t, p, `<option value="skills" selected>Skills</option>`, `id="clear-filters"`)
+	})
+	t.Run("EmptyFilters", func(t *testing.T) {
+		p := b.Get("/audit-trail?q=nothing-matches-this")
+		mustContain(t, p, "No changes match these filters", "Clear filters")
+	})
+	t.Run("EmptyTimeframe", func(t *testing.T) {
+		p := b.Get("/audit-trail?from=2020-01-01&to=2020-01-31")
+		mustContain(t, p, "No changes in this timeframe")
+	})
+	t.Run("ErrBadDate", func(t *testing.T) {
+		p := b.Get("/audit-trail?from=yesterday")
+		if p.Status != http.StatusBadRequest {
+			t.Errorf("got status %d, want 400", p.Status)
+		}
+		mustContain(t, p, `id="filter-error"`, "is not a date")
+	})
+	t.Run("ErrAPIParameter", func(t *testing.T) {
+		p := b.Get("/audit-trail?originator=" + strings.Repeat("x", 600))
+		if p.Status != http.StatusBadRequest {
+			t.Errorf("got status %d, want 400", p.Status)
+		}
+		mustContain(t, p, "Originator is longer than 512 characters.")
+	})
+	t.Run("Export", func(t *testing.T) {
+		p := b.Get("/audit-trail/export?object_type=skills")
+		if p.Status != http.StatusOK || p.Header.Get("Content-Type") != "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" ||
+			!strings.Contains(p.Header.Get("Content-Disposition"), "attachment; filename=audit-trail-acme-") || !strings.HasPrefix(p.Body, "PK") {
+			t.Errorf("got %d %q %q, want an xlsx attachment", p.Status, p.Header.Get("Content-Type"), p.Header.Get("Content-Disposition"))
+		}
+		csv := b.Get("/audit-trail/export?object_type=skills&format=csv")
+		if !strings.HasPrefix(strings.TrimPrefix(csv.Body, "\ufeff"), "Object Type,Object Name,Action Type") || !strings.Contains(csv.Body, "Billing") {
+			t.Errorf("CSV export: got %q", csv.Body)
+		}
+	})
+	t.Run("Paging", func(t *testing.T) {
+		// More records than a page holds.
+		recs := make([]map[string]any, ui.PageSize+5)
+		for i := range recs {
+			recs[i] = map[string]any{"object_type": "lobs", "object_id": "l1", "object_name": "Sales", "action_type": "edit",
+				"element": "name", "old_value": "a", "new_value": "b", "originator": map[string]any{"name": "Pager"}}
+		}
+		f.apiMust(t, 201, "POST", "/api/v1/accounts/acme/records", f.Key, map[string]any{"records": recs})
+		p := b.Get("/audit-trail?object_type=lobs")
+		if n := strings.Count(p.Body, `<tr class="rec`); n != ui.PageSize {
+			t.Errorf("first page: got %d rows, want %d", n, ui.PageSize)
+		}
+		next := regexp.MustCompile(`href="([^"]+)" rel="next"`).FindStringSubmatch(p.Body)
+		if next == nil || !strings.Contains(next[1], "cursor=") || !strings.Contains(next[1], "object_type=lobs") {
+			t.Fatalf("no next page link with the cursor and the filters: %v", next)
+		}
+		p2 := b.Get(strings.ReplaceAll(next[1], "&amp;", "&"))
+		if n := strings.Count(p2.Body, `<tr class="rec`); n != 5 {
+			t.Errorf("second page: got %d rows, want 5", n)
+		}
+		mustContain(t, p2, `rel="first"`, "55</strong> changes")
+		mustNotContain(t, p2, `rel="next"`)
+	})
+}
+
+func TestAuditTrail_ExportTooLarge(t *testing.T) {
+	// The API answers the export with export_too_large; the page shows it.
+	tooLarge := func(api http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if strings.HasSuffix(r.URL.Path, "/records/export.xlsx") {
+				w.Header().Set("Content-Type", "application/json")
+				w.WriteHeader(http.StatusUnprocessableEntity)
+				io.WriteString(w, `{"error":{"code":"export_too_large","message":"the export holds 123456 records, more than the 100000 an Excel export can hold; narrow the timeframe","details":[]}}`)
+				return
+			}
+			api.ServeHTTP(w, r)
+		})
+	}
+	f := MustFixture(t, false, tooLarge)
+	b := f.Browser(t)
+	b.MustLogin("admin", adminPassword)
+	p := b.Get("/audit-trail/export?timeframe=13mo")
+	if p.Status != http.StatusUnprocessableEntity || !strings.HasPrefix(p.Header.Get("Content-Type"), "text/html") {
+		t.Errorf("got %d %q, want 422 and the page", p.Status, p.Header.Get("Content-Type"))
+	}
+	mustContain(t, p, `id="export-error"`, "This export is too large for Excel.", "The export holds 123456 records", "Download it as CSV instead", `<table class="records"`)
+}
+
+func TestForbidden(t *testing.T) {
+	f := MustFixture(t, false, nil)
+	b := f.Browser(t)
+	b.MustLogin("agent", agentPassword)
+	if p := b.Get("/"); p.Header.Get("Location") != "/audit-trail" {
+		t.Errorf("GET /: got %q, want /audit-trail", p.Header.Get("Location"))
+	}
+	p := b.Get("/audit-trail")
+	if p.Status != http.StatusForbidden {
+		t.Errorf("GET /audit-trail: got status %d, want 403", p.Status)
+	}
+	mustContain(t, p, "You don't have access to the audit trail", "View audit trail permission", "Your profile, Agent,", "An account administrator can grant it in Profiles")
+	mustNotContain(t, p, `href="/audit-trail"`, `href="/users"`, `id="records"`)
+	mustContain(t, p, "Sign out")
+	for _, path := range []string{"/audit-trail/export", "/users", "/users/new", "/profiles", "/publisher-keys", "/settings"} {
+		if p := b.Get(path); p.Status != http.StatusForbidden {
+			t.Errorf("GET %s as an agent: got status %d, want 403", path, p.Status)
+		}
+	}
+	token := p.CSRF(t)
+	if p := b.Post("/users", url.Values{"csrf": {token}, "login_name": {"x"}, "name": {"X"}, "password": {"password123"}}); p.Status != http.StatusForbidden {
+		t.Errorf("POST /users as an agent: got status %d, want 403", p.Status)
+	}
+}
+
+func TestUsers(t *testing.T) {
+	f := MustFixture(t, false, nil)
+	b := f.Browser(t)
+	b.MustLogin("admin", adminPassword)
+	form := b.Get("/users/new")
+	mustContain(t, form, `<label for="u-login">`, `name="profile_id"`, `Agent (Agent)`)
+	profile := regexp.MustCompile(`<option value="(prf_[^"]+)" selected>Agent \(Agent\)`).FindStringSubmatch(form.Body)
+	if profile == nil {
+		t.Fatalf("the Agent profile is not chosen by default:\n%s", form.Body)
+	}
+	t.Run("ErrShortPassword", func(t *testing.T) {
+		p := b.Post("/users", url.Values{"csrf": {form.CSRF(t)}, "login_name": {"bo"}, "name": {"Bo"}, "profile_id": {profile[1]}, "enabled": {"on"}, "password": {"short"}})
+		if p.Status != http.StatusUnprocessableEntity {
+			t.Errorf("got status %d, want 422", p.Status)
+		}
+		mustContain(t, p, "Password must be at least 8 characters.", `value="bo"`)
+	})
+	t.Run("OK", func(t *testing.T) {
+		p := b.Post("/users", url.Values{"csrf": {form.CSRF(t)}, "login_name": {"bo"}, "name": {"Bo Brown"}, "email": {"bo@example.com"}, "profile_id": {profile[1]}, "enabled": {"on"}, "password": {"a good password"}})
+		if p.Status != http.StatusSeeOther || p.Header.Get("Location") != "/users?done=user-created" {
+			t.Fatalf("got %d to %q, want 303 to /users?done=user-created:\n%s", p.Status, p.Header.Get("Location"), p.Body)
+		}
+		list := b.Get("/users?done=user-created")
+		mustContain(t, list, "The user was created.", "Bo Brown", "bo@example.com")
+		u, err := f.Store.FindUserByLogin(t.Context(), "acme", "bo")
+		if err != nil || u.Name != "Bo Brown" || !u.Enabled {
+			t.Fatalf("user bo: got %+v, %v", u, err)
+		}
+		// Through the API, so the service audited itself.
+		mustContain(t, b.Get("/audit-trail?object_type=users&q=Bo+Brown"), "Bo Brown", "Ada Admin")
+
+		edit := b.Get("/users/" + u.ID)
+		mustContain(t, edit, `value="Bo Brown"`, "Delete user")
+		if p := b.Post("/users/"+u.ID, url.Values{"csrf": {edit.CSRF(t)}, "login_name": {"bo"}, "name": {"Bo Black"}, "profile_id": {profile[1]}}); p.Status != http.StatusSeeOther {
+			t.Fatalf("edit: got %d:\n%s", p.Status, p.Body)
+		}
+		if u, _ := f.Store.FindUser(t.Context(), "acme", u.ID); u.Name != "Bo Black" || u.Enabled {
+			t.Errorf("edited user: got %q enabled=%v, want Bo Black, disabled", u.Name, u.Enabled)
+		}
+		if p := b.Post("/users/"+u.ID+"/delete", url.Values{"csrf": {edit.CSRF(t)}}); p.Status != http.StatusSeeOther {
+			t.Fatalf("delete: got %d:\n%s", p.Status, p.Body)
+		}
+		if _, err := f.Store.FindUser(t.Context(), "acme", u.ID); audittrail.ErrorCode(err) != audittrail.ENOTFOUND {
+			t.Errorf("deleted user: got %v, want not found", err)
+		}
+	})
+}
+
+func TestProfiles(t *testing.T) {
+	f := MustFixture(t, false, nil)
+	b := f.Browser(t)
+	b.MustLogin("admin", adminPassword)
+	form := b.Get("/profiles/new")
+	if !regexp.MustCompile(`id="perm-view"[^>]*disabled`).MatchString(form.Body) {
+		t.Errorf("View audit trail is offered for an agent-role profile:\n%s", form.Body)
+	}
+	mustContain(t, form, "Only a profile whose role is Administrator can hold this permission.")
+	t.Run("ErrPermissionNotAllowed", func(t *testing.T) {
+		p := b.Post("/profiles", url.Values{"csrf": {form.CSRF(t)}, "name": {"Leads"}, "role": {"agent"}, "permissions": {"audit_trail.view"}})
+		if p.Status != http.StatusUnprocessableEntity {
+			t.Errorf("got status %d, want 422", p.Status)
+		}
+		mustContain(t, p, "may only be held by a profile whose role is administrator")
+	})
+	t.Run("OK", func(t *testing.T) {
+		p := b.Post("/profiles", url.Values{"csrf": {form.CSRF(t)}, "name": {"Auditors"}, "role": {"administrator"}, "permissions": {"audit_trail.view"}})
+		if p.Status != http.StatusSeeOther {
+			t.Fatalf("got status %d:\n%s", p.Status, p.Body)
+		}
+		mustContain(t, b.Get("/profiles"), "Auditors")
+	})
+	t.Run("Administrator", func(t *testing.T) {
+		list := b.Get("/profiles")
+		id := regexp.MustCompile(`href="/profiles/(prf_[^"]+)">Administrator<`).FindStringSubmatch(list.Body)
+		if id == nil {
+			t.Fatal("no Administrator profile in the list")
+		}
+		p := b.Get("/profiles/" + id[1])
+		mustContain(t, p, "can't be changed or deleted", `<fieldset class="plain" disabled>`)
+		mustNotContain(t, p, "Delete profile")
+	})
+}
+
+func TestPublisherKeys(t *testing.T) {
+	f := MustFixture(t, false, nil)
+	b := f.Browser(t)
+	b.MustLogin("admin", adminPassword)
+	p := b.Get("/publisher-keys")
+	mustContain(t, p, "platform", "Active")
+	created := b.Post("/publisher-keys", url.Values{"csrf": {p.CSRF(t)}, "name": {"Staging"}})
+	if created.Status != http.StatusCreated {
+		t.Fatalf("got status %d, want 201:\n%s", created.Status, created.Body)
+	}
+	mustContain(t, created, "Copy it now: it won't be shown again.", `id="new-key"`)
+	key := regexp.MustCompile(`id="new-key" class="mono" readonly value="(atk_[^"]+)"`).FindStringSubmatch(created.Body)
+	if key == nil {
+		t.Fatalf("the new key is not shown:\n%s", created.Body)
+	}
+	if created.Header.Get("Cache-Control") != "no-store" {
+		t.Errorf("Cache-Control: got %q, want no-store", created.Header.Get("Cache-Control"))
+	}
+	// The key works, and is never shown again.
+	f.apiMust(t, 201, "POST", "/api/v1/accounts/acme/records", key[1], map[string]any{"records": []map[string]any{
+		{"object_type": "lobs", "object_id": "l9", "object_name": "Staging", "action_type": "add", "element": "name", "new_value": "Staging", "originator": map[string]any{"name": "CI"}}}})
+	mustNotContain(t, b.Get("/publisher-keys"), key[1])
+
+	id := regexp.MustCompile(`action="/publisher-keys/(key_[^"]+)/revoke"`).FindStringSubmatch(created.Body)
+	if r := b.Post("/publisher-keys/"+id[1]+"/revoke", url.Values{"csrf": {p.CSRF(t)}}); r.Status != http.StatusSeeOther {
+		t.Fatalf("revoke: got status %d:\n%s", r.Status, r.Body)
+	}
+	mustContain(t, b.Get("/publisher-keys?done=key-revoked"), "was revoked", "Revoked")
+}
+
+func TestSettings_AuditTrailSwitch(t *testing.T) {
+	f := MustFixture(t, false, nil)
+	b := f.Browser(t)
+	b.MustLogin("admin", adminPassword)
+	p := b.Get("/settings")
+	mustContain(t, p, `id="trail-status">On<`, "Turn off the audit trail", `<option value="Europe/Paris" selected>Europe/Paris</option>`)
+	if r := b.Post("/settings/audit-trail", url.Values{"csrf": {p.CSRF(t)}, "enabled": {"false"}}); r.Status != http.StatusSeeOther {
+		t.Fatalf("got status %d:\n%s", r.Status, r.Body)
+	}
+	if a, _ := f.Store.FindAccount(t.Context(), "acme"); a.AuditTrailEnabled {
+		t.Error("the audit trail is still on")
+	}
+	mustContain(t, b.Get("/audit-trail"), "The audit trail is turned off")
+}
+
+func TestStatic(t *testing.T) {
+	f := MustFixture(t, false, nil)
+	b := f.Browser(t)
+	p := b.Get("/login")
+	for _, m := range regexp.MustCompile(`(?:href|src)="(/static/[^"]+)"`).FindAllStringSubmatch(p.Body, -1) {
+		a := b.Get(m[1])
+		if a.Status != 200 || !strings.Contains(a.Header.Get("Cache-Control"), "immutable") {
+			t.Errorf("GET %s: got %d, Cache-Control %q", m[1], a.Status, a.Header.Get("Cache-Control"))
+		}
+	}
+	if a := b.Get("/static/nope.js"); a.Status != http.StatusNotFound {
+		t.Errorf("GET /static/nope.js: got %d, want 404", a.Status)
+	}
+	// No inline script or style anywhere: the CSP would block it.
+	b.MustLogin("admin", adminPassword)
+	for _, path := range []string{"/login?x", "/audit-trail?open=x", "/users", "/users/new", "/profiles", "/profiles/new", "/publisher-keys", "/settings"} {
+		body := b.Get(path).Body
+		if regexp.MustCompile(`<script>|<script [^>]*>[^<]|<style`).MatchString(body) {
+			t.Errorf("GET %s has an inline script or style element", path)
+		}
+		for _, tag := range regexp.MustCompile(`<[a-zA-Z][^>]*>`).FindAllString(body, -1) {
+			if regexp.MustCompile(`\s(on[a-z]+|style)=`).MatchString(tag) {
+				t.Errorf("GET %s: tag %s has an inline handler or style", path, tag)
+			}
+		}
+	}
+}
+
+func TestSession(t *testing.T) {
+	f := MustFixture(t, false, nil)
+	t.Run("Ended", func(t *testing.T) {
+		b := f.Browser(t)
+		b.MustLogin("admin", adminPassword)
+		u, _ := url.Parse(f.URL)
+		var token string
+		for _, c := range b.c.Jar.Cookies(u) {
+			if c.Name == ui.SessionCookie {
+				token = c.Value
+			}
+		}
+		// The token is revoked elsewhere (an API logout).
+		f.apiMust(t, 204, "POST", "/api/v1/logout", token, nil)
+		p := b.Get("/audit-trail")
+		if want := "/login?ended=1&next=%2Faudit-trail"; p.Status != http.StatusSeeOther || p.Header.Get("Location") != want {
+			t.Errorf("got %d to %q, want 303 to %q", p.Status, p.Header.Get("Location"), want)
+		}
+		if c := sessionCookie(t, p); c.MaxAge >= 0 {
+			t.Errorf("the stale session cookie is kept: %+v", c)
+		}
+		mustContain(t, b.Get("/login?ended=1"), "Your session has ended.")
+	})
+	t.Run("CrossSiteLink", func(t *testing.T) {
+		// A link from another site carries no SameSite=Strict cookie: the
+		// page reloads itself from this site first.
+		req, _ := http.NewRequest("GET", f.URL+"/audit-trail?object_type=skills", nil)
+		req.Header.Set("Sec-Fetch-Site", "cross-site")
+		resp, err := f.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || !strings.Contains(string(body), `http-equiv="refresh" content="0;url=/audit-trail?object_type=skills"`) {
+			t.Errorf("got %d %s, want a same-site reload", resp.StatusCode, body)
+		}
+	})
+	t.Run("AdministratorWithoutAuditTrail", func(t *testing.T) {
+		token := f.apiToken(t, "admin", adminPassword)
+		var p audittrail.Profile
+		json.Unmarshal(f.apiMust(t, 201, "POST", "/api/v1/accounts/acme/profiles", token, map[string]any{"name": "Admins without trail", "role": "administrator"}), &p)
+		f.apiMust(t, 201, "POST", "/api/v1/accounts/acme/users", token, map[string]any{"login_name": "nova", "name": "Nova", "profile_id": p.ID, "password": "nova password"})
+		b := f.Browser(t)
+		b.MustLogin("nova", "nova password")
+		if got := b.Get("/").Header.Get("Location"); got != "/users" {
+			t.Errorf("GET /: got %q, want /users", got)
+		}
+		users := b.Get("/users")
+		mustContain(t, users, `href="/users"`, `href="/settings"`)
+		mustNotContain(t, users, `href="/audit-trail"`)
+		at := b.Get("/audit-trail")
+		if at.Status != http.StatusForbidden {
+			t.Errorf("GET /audit-trail: got %d, want 403", at.Status)
+		}
+		mustContain(t, at, "Your profile, Admins without trail,", `href="/profiles">Open Profiles`)
+	})
+	t.Run("NotFound", func(t *testing.T) {
+		b := f.Browser(t)
+		b.MustLogin("admin", adminPassword)
+		if p := b.Get("/users/usr_nope"); p.Status != http.StatusNotFound || !strings.Contains(p.Body, "That user does not exist") {
+			t.Errorf("GET /users/usr_nope: got %d", p.Status)
+		}
+		if p := b.Get("/settings/nope"); p.Status != http.StatusNotFound || !strings.Contains(p.Body, "Page not found") {
+			t.Errorf("GET /settings/nope: got %d", p.Status)
+		}
+	})
+}
+
+func TestAuditTrail_NotEnabled(t *testing.T) {
+	f := MustFixture(t, false, nil)
+	f.apiMust(t, 201, "POST", "/api/v1/accounts", operatorToken, map[string]any{
+		"id": "beta", "name": "Beta", "admin": map[string]any{"login_name": "admin", "password": adminPassword},
+	})
+	b := f.Browser(t)
+	p := b.Get("/login")
+	b.Post("/login", url.Values{"csrf": {p.CSRF(t)}, "account_id": {"beta"}, "login_name": {"admin"}, "password": {adminPassword}})
+	at := b.Get("/audit-trail")
+	if at.Status != http.StatusOK {
+		t.Fatalf("got status %d, want 200", at.Status)
+	}
+	mustContain(t, at, "The audit trail isn't enabled yet", `href="/settings">Turn it on in Settings`)
+	mustNotContain(t, at, `id="records"`)
+	// The sign-in form remembers the account.
+	b.Post("/logout", url.Values{"csrf": {at.CSRF(t)}})
+	mustContain(t, b.Get("/login"), `id="account_id" name="account_id" value="beta"`)
+}
