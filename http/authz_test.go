@@ -96,6 +96,9 @@ var authzMatrix = map[string][nPrincipals]int{
 	"GET /api/v1/accounts/{account}/checkpoint":         viewRow,
 	"GET /api/v1/accounts/{account}/records/{id}/proof": viewRow,
 	"GET /api/v1/accounts/{account}/consistency":        viewRow,
+
+	"POST /api/account/{accountId}/configuration/metadata/audit":       viewRow,
+	"GET /api/account/{accountId}/configuration/metadata/audit/export": viewRow,
 }
 
 // authzEnv is the server and the accounts the matrix runs against.
@@ -304,6 +307,7 @@ func (e *authzEnv) request(pattern string, p int) (method, path, cred string, bo
 	method, path, _ = strings.Cut(pattern, " ")
 	cred = e.creds[p]
 	path = strings.ReplaceAll(path, "{account}", "acct-a")
+	path = strings.ReplaceAll(path, "{accountId}", "acct-a")
 	var id string
 	switch {
 	case !strings.Contains(path, "{id}"):
@@ -354,8 +358,12 @@ func (e *authzEnv) request(pattern string, p int) (method, path, cred string, bo
 		body = map[string]any{"name": fmt.Sprintf("key %d", n)}
 	case "POST /api/v1/accounts/{account}/records":
 		body = map[string]any{"records": []any{authzRecord()}}
+	case "POST /api/account/{accountId}/configuration/metadata/audit":
+		body = map[string]any{"query": "{auditData {changeDate}}"}
 	case "GET /api/v1/accounts/{account}/consistency":
-		path += "?from=0&to=1" // the proof route takes the newest checkpoint's size without tree_size
+		// from and to are required (the proof route's tree_size is not:
+		// without it, the proof is for the newest checkpoint's size).
+		path += "?from=0&to=1"
 	case "POST /api/v1/accounts/{account}/changes":
 		body = map[string]any{"changes": []any{map[string]any{"object_type": "skills", "object_id": "s-1", "object_name": "Billing",
 			"before": map[string]any{"name": "Bill"}, "after": map[string]any{"name": fmt.Sprintf("Billing %d", n)}, "originator": map[string]any{"name": "Olivia"}}}}

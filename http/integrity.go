@@ -35,7 +35,7 @@ type proofJSON struct {
 
 func (s *Server) handleProof(w http.ResponseWriter, r *http.Request, _ *audittrail.Principal) {
 	account := r.PathValue("account")
-	rec, err := s.Store.FindRecord(r.Context(), account, r.PathValue("id"))
+	rec, err := s.findRecord(r)
 	if err != nil {
 		s.Error(w, r, err)
 		return

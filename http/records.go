@@ -102,15 +102,22 @@ func (s *Server) handleCountRecords(w http.ResponseWriter, r *http.Request, _ *a
 }
 
 func (s *Server) handleGetRecord(w http.ResponseWriter, r *http.Request, _ *audittrail.Principal) {
-	rec, err := s.Store.FindRecord(r.Context(), r.PathValue("account"), r.PathValue("id"))
-	if err == nil && rec.Date.Before(s.Retention.Start(s.Now())) {
-		err = audittrail.Errorf(audittrail.ENOTFOUND, "record %s not found", clip(r.PathValue("id")))
-	}
+	rec, err := s.findRecord(r)
 	if err != nil {
 		s.Error(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, rec)
+}
+
+// findRecord finds the record of the request's path. A record older than
+// the retention window is not found, purged yet or not.
+func (s *Server) findRecord(r *http.Request) (*audittrail.Record, error) {
+	rec, err := s.Store.FindRecord(r.Context(), r.PathValue("account"), r.PathValue("id"))
+	if err == nil && rec.Date.Before(s.Retention.Start(s.Now())) {
+		err = audittrail.Errorf(audittrail.ENOTFOUND, "record %s not found", clip(r.PathValue("id")))
+	}
+	return rec, err
 }
 
 // filterParams are the query parameters of the record routes; paging

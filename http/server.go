@@ -9,11 +9,13 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/audittrail/audittrail"
 	"github.com/audittrail/audittrail/export"
 	"github.com/audittrail/audittrail/ingest"
+	"github.com/audittrail/audittrail/liveengage"
 	"github.com/audittrail/audittrail/tlog"
 )
 
@@ -45,6 +47,10 @@ type Server struct {
 	Now           func() time.Time
 
 	mux      *http.ServeMux
+	le       struct {
+		once    sync.Once
+		handler *liveengage.Handler
+	}
 	throttle *loginThrottle
 	exports  exportSlots
 	metrics  *metrics
@@ -134,10 +140,11 @@ const (
 	administrator               // a user of {account} whose profile has the administrator role
 	viewer                      // a user of {account} holding audit_trail.view
 	publisher                   // a publisher key of {account}
+	selfChecked                 // the handler checks itself, by the viewer rule (the LiveEngage-compatible routes)
 )
 
 func (a access) String() string {
-	return [...]string{"public", "authenticated", "operator", "user", "administrator", "viewer", "publisher"}[a]
+	return [...]string{"public", "authenticated", "operator", "user", "administrator", "viewer", "publisher", "self"}[a]
 }
 
 // handlerFunc is a route's handler; p is nil on public routes.
@@ -194,13 +201,19 @@ func (s *Server) routes() []route {
 		{"GET /api/v1/accounts/{account}/checkpoint", viewer, s.handleCheckpoint},
 		{"GET /api/v1/accounts/{account}/records/{id}/proof", viewer, s.handleProof},
 		{"GET /api/v1/accounts/{account}/consistency", viewer, s.handleConsistency},
+
+		// The LiveEngage-compatible API (SPEC §10) answers errors as that
+		// API does (400 for an account id that cannot exist), so it applies
+		// the viewer rule itself.
+		{liveengage.QueryPattern, selfChecked, s.handleLiveEngage},
+		{liveengage.ExportPattern, selfChecked, s.handleLiveEngage},
 	}
 }
 
 // guard authenticates and authorizes a request before its handler runs.
 func (s *Server) guard(rt route) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if rt.access == public {
+		if rt.access == public || rt.access == selfChecked {
 			rt.handler(w, r, nil)
 			return
 		}
@@ -262,6 +275,17 @@ func authorize(a access, p *audittrail.Principal, account string) error {
 		return audittrail.Errorf(audittrail.EFORBIDDEN, "this request needs %s", need)
 	}
 	return nil
+}
+
+// handleLiveEngage serves the LiveEngage-compatible API, built on first use
+// from the server's settings as the caller left them.
+func (s *Server) handleLiveEngage(w http.ResponseWriter, r *http.Request, _ *audittrail.Principal) {
+	s.le.once.Do(func() {
+		h := liveengage.New(s.Store, s.Catalog, s.Retention, s.Logger)
+		h.Now, h.OperatorToken = s.Now, s.OperatorToken
+		s.le.handler = h
+	})
+	s.le.handler.ServeHTTP(w, r)
 }
 
 func (s *Server) handleHealthz(w http.ResponseWriter, r *http.Request, _ *audittrail.Principal) {

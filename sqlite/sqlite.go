@@ -47,6 +47,12 @@ type DB struct {
 	// time.Now; tests replace it before Open to move time.
 	Now func() time.Time
 
+	// ReadOnly opens the database for reading only: no migration, no
+	// writer, no checkpointer, and no catching up of the Merkle log, so
+	// that a command that checks the database (audittrail verify) sees it
+	// exactly as it is and never changes it. Writes fail.
+	ReadOnly bool
+
 	wdb   *sql.DB   // holds the one write connection
 	wconn *sql.Conn // the write connection, used only by the writer goroutine
 	rdb   *sql.DB   // read-only connections
@@ -91,6 +97,17 @@ func (db *DB) Open() (err error) {
 	if db.Now == nil {
 		db.Now = time.Now
 	}
+	if db.ReadOnly {
+		if _, err := os.Stat(db.Path); err != nil {
+			return fmt.Errorf("sqlite: open %s: %w", db.Path, err)
+		}
+		if err := db.openReadPool(); err != nil {
+			db.closeConns()
+			db.rdb = nil
+			return err
+		}
+		return nil
+	}
 	if err := os.MkdirAll(filepath.Dir(db.Path), 0o700); err != nil {
 		return fmt.Errorf("sqlite: create database directory: %w", err)
 	}
@@ -115,13 +132,8 @@ func (db *DB) Open() (err error) {
 		return fmt.Errorf("sqlite: open %s: %w", db.Path, err)
 	}
 
-	if db.rdb, err = sql.Open("sqlite", dsn(db.Path, true)); err != nil {
-		return fmt.Errorf("sqlite: open %s: %w", db.Path, err)
-	}
-	db.rdb.SetMaxOpenConns(readConns)
-	db.rdb.SetMaxIdleConns(readConns)
-	if err := db.rdb.Ping(); err != nil {
-		return fmt.Errorf("sqlite: open %s: %w", db.Path, err)
+	if err := db.openReadPool(); err != nil {
+		return err
 	}
 
 	if db.cdb, err = sql.Open("sqlite", dsn(db.Path, false)); err != nil {
@@ -134,6 +146,19 @@ func (db *DB) Open() (err error) {
 	go db.checkpointLoop()
 	if err := db.catchUpLogs(context.Background()); err != nil {
 		return fmt.Errorf("sqlite: log of %s: %w", db.Path, err)
+	}
+	return nil
+}
+
+// openReadPool opens the pool of read-only connections.
+func (db *DB) openReadPool() (err error) {
+	if db.rdb, err = sql.Open("sqlite", dsn(db.Path, true)); err != nil {
+		return fmt.Errorf("sqlite: open %s: %w", db.Path, err)
+	}
+	db.rdb.SetMaxOpenConns(readConns)
+	db.rdb.SetMaxIdleConns(readConns)
+	if err := db.rdb.Ping(); err != nil {
+		return fmt.Errorf("sqlite: open %s: %w", db.Path, err)
 	}
 	return nil
 }
@@ -217,9 +242,17 @@ func (db *DB) closeConns() error {
 // the database file.
 const checkpointInterval = 250 * time.Millisecond
 
+// walLimit is the size of the WAL file above which the checkpointer resets
+// it. A passive checkpoint copies frames but cannot rewind the WAL while
+// writes keep coming, so under a steady load the file would grow without
+// bound; a TRUNCATE checkpoint waits for the readers, blocks the writer for
+// the moment it takes to finish copying, and empties the file.
+const walLimit = 64 << 20
+
 // checkpointLoop runs passive checkpoints beside the writer until Close: a
 // passive checkpoint copies what no reader still needs and never blocks the
-// writer, so commits only append to the WAL and sync it.
+// writer, so commits only append to the WAL and sync it. When the WAL has
+// grown past walLimit all the same, it is truncated.
 func (db *DB) checkpointLoop() {
 	defer close(db.checkpointerDone)
 	tick := time.NewTicker(checkpointInterval)
@@ -229,7 +262,11 @@ func (db *DB) checkpointLoop() {
 		case <-db.closing:
 			return
 		case <-tick.C:
-			db.cdb.Exec(`PRAGMA wal_checkpoint(PASSIVE)`)
+			mode := "PASSIVE"
+			if fi, err := os.Stat(db.Path + "-wal"); err == nil && fi.Size() > walLimit {
+				mode = "TRUNCATE"
+			}
+			db.cdb.Exec(`PRAGMA wal_checkpoint(` + mode + `)`)
 		}
 	}
 }

@@ -18,6 +18,12 @@
 //     account of 1,000,000 records, through the API, versus the store's keyset
 //     SELECT run directly. Target: within 1.5× of raw; page 1,000 as fast as
 //     page 1.
+//   - merkle (not in the default set): the ingest benchmark's API side with
+//     the Merkle log on, versus a copy of atbench built with -tags nomerkle.
+//     Target ≥ 0.85.
+//   - verify (not in the default set): tlog.Verify over an account of
+//     1,000,000 records, versus one SELECT of the rows in seq order with a
+//     SHA-256 of each. Target ≤ 2×.
 package main
 
 import (
@@ -53,6 +59,8 @@ type config struct {
 	queryFilter   string
 	queryPage     int
 	reps          int
+	verifyN       int    // records of the verify benchmark
+	seed          uint64 // generator seed of -run ingestapi (the merkle benchmark's child)
 }
 
 func main() {
@@ -69,7 +77,7 @@ func main() {
 func run(ctx context.Context, args []string) error {
 	cfg := config{}
 	fs := flag.NewFlagSet("atbench", flag.ContinueOnError)
-	runList := fs.String("run", "ingest,concurrent,query", "benchmarks to run, comma-separated: ingest, concurrent, query")
+	runList := fs.String("run", "ingest,concurrent,query", "benchmarks to run, comma-separated: ingest, concurrent, query, merkle, verify")
 	fs.Float64Var(&cfg.scale, "scale", 1, "multiplies every size and duration (0.1 for a quick look); -query-n given explicitly is not scaled")
 	fs.IntVar(&cfg.rounds, "rounds", 3, "rounds of ingest and concurrent (ours and baseline alternate; the median is reported)")
 	fs.StringVar(&cfg.parent, "dir", "", "parent of the temporary directory (default: os.TempDir(), which should be on the disk being measured)")
@@ -84,6 +92,8 @@ func run(ctx context.Context, args []string) error {
 	fs.StringVar(&cfg.queryFilter, "query-filter", "object_type=users&action_type=edit", "filter of the query benchmark (API query parameters)")
 	fs.IntVar(&cfg.queryPage, "query-page", 1000, "deep page of the query benchmark (clamped to the pages there are)")
 	fs.IntVar(&cfg.reps, "reps", 50, "repetitions of each query measurement")
+	fs.IntVar(&cfg.verifyN, "verify-n", 1_000_000, "records in the account that the verify benchmark checks")
+	fs.Uint64Var(&cfg.seed, "seed", 1, "generator seed of -run ingestapi (used by -run merkle for its nomerkle child)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -94,11 +104,11 @@ func run(ctx context.Context, args []string) error {
 	for _, name := range strings.Split(*runList, ",") {
 		name = strings.TrimSpace(name)
 		switch name {
-		case "ingest", "concurrent", "query":
+		case "ingest", "concurrent", "query", "merkle", "verify", "ingestapi":
 			cfg.run[name] = true
 		case "":
 		default:
-			return fmt.Errorf("-run: unknown benchmark %q (ingest, concurrent, query)", name)
+			return fmt.Errorf("-run: unknown benchmark %q (ingest, concurrent, query, merkle, verify)", name)
 		}
 	}
 	if cfg.scale <= 0 {
@@ -108,6 +118,9 @@ func run(ctx context.Context, args []string) error {
 	cfg.concDur = max(500*time.Millisecond, time.Duration(float64(cfg.concDur)*cfg.scale))
 	if !set["query-n"] {
 		cfg.queryN = max(10_000, int(float64(cfg.queryN)*cfg.scale))
+	}
+	if !set["verify-n"] {
+		cfg.verifyN = max(10_000, int(float64(cfg.verifyN)*cfg.scale))
 	}
 	cfg.reps = max(5, int(float64(cfg.reps)*cfg.scale))
 	cfg.rounds = max(1, cfg.rounds)
@@ -127,7 +140,8 @@ func run(ctx context.Context, args []string) error {
 	for _, b := range []struct {
 		name string
 		fn   func(context.Context, *config) ([]result, error)
-	}{{"ingest", benchIngest}, {"concurrent", benchConcurrent}, {"query", benchQuery}} {
+	}{{"ingest", benchIngest}, {"concurrent", benchConcurrent}, {"query", benchQuery},
+		{"merkle", benchMerkle}, {"verify", benchVerify}, {"ingestapi", benchIngestOnly}} {
 		if !cfg.run[b.name] {
 			continue
 		}
@@ -156,8 +170,8 @@ func printMachine(cfg *config) {
 	fmt.Printf("cpu      %s\n", cpuModel())
 	wd, _ := os.Getwd()
 	fmt.Printf("tempdir  %s (%s)\n", cfg.dir, describeFS(cfg.dir, wd))
-	fmt.Printf("sizes    scale %.2g, rounds %d, ingest %d records/round/side, concurrent %d clients %s/side, query %d records, %d reps\n",
-		cfg.scale, cfg.rounds, cfg.ingestN, cfg.concClients, cfg.concDur, cfg.queryN, cfg.reps)
+	fmt.Printf("sizes    scale %.2g, rounds %d, ingest %d records/round/side, concurrent %d clients %s/side, query %d records, %d reps, verify %d records\n",
+		cfg.scale, cfg.rounds, cfg.ingestN, cfg.concClients, cfg.concDur, cfg.queryN, cfg.reps, cfg.verifyN)
 }
 
 func cpuModel() string {

@@ -76,7 +76,7 @@ func (c *ExportCommand) Run(ctx context.Context, args []string) error {
 		return fmt.Errorf("%s", audittrail.ErrorMessage(err))
 	}
 
-	store, err := c.Storage.open()
+	store, err := c.Storage.openReadOnly()
 	if err != nil {
 		return err
 	}

@@ -9,15 +9,28 @@ import (
 	"github.com/audittrail/audittrail/sqlite"
 )
 
-// openStore opens the storage that the flags name.
+// open opens the storage that the flags name, migrating it if needed.
 func (s *storageFlags) open() (audittrail.Store, error) {
+	return s.openStore(false)
+}
+
+// openReadOnly opens the storage that the flags name for reading only: a
+// command that checks storage (verify) or reads it (export) never changes it.
+func (s *storageFlags) openReadOnly() (audittrail.Store, error) {
+	return s.openStore(true)
+}
+
+func (s *storageFlags) openStore(readOnly bool) (audittrail.Store, error) {
 	if s.DB != "" {
 		return nil, errPostgres
 	}
-	if err := os.MkdirAll(s.Data, 0o700); err != nil {
-		return nil, fmt.Errorf("data directory: %w", err)
+	if !readOnly {
+		if err := os.MkdirAll(s.Data, 0o700); err != nil {
+			return nil, fmt.Errorf("data directory: %w", err)
+		}
 	}
 	db := sqlite.NewDB(filepath.Join(s.Data, "audittrail.db"))
+	db.ReadOnly = readOnly
 	if err := db.Open(); err != nil {
 		return nil, fmt.Errorf("open %s: %w", s.Data, err)
 	}

@@ -84,7 +84,7 @@ func (c *VerifyCommand) fromStorage(ctx context.Context) (tlog.LogCopy, string, 
 	if err != nil {
 		return tlog.LogCopy{}, "", nil, err
 	}
-	store, err := c.Storage.open()
+	store, err := c.Storage.openReadOnly()
 	if err != nil {
 		return tlog.LogCopy{}, "", nil, err
 	}

@@ -1,0 +1,5 @@
+//go:build !linux
+
+package main
+
+func describeFS(dir, other string) string { return "unknown filesystem" }
