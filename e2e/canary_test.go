@@ -13,38 +13,6 @@ import (
 	"testing"
 )
 
-// canaryFiles returns the content of every regular file under dir, read
-// byte for byte (the database, its -wal and -shm files, anything else).
-func canaryFiles(tb testing.TB, dir string) map[string][]byte {
-	tb.Helper()
-	out := map[string][]byte{}
-	err := filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
-		if err != nil {
-			if os.IsNotExist(err) {
-				return nil
-			}
-			return err
-		}
-		if d.Type().IsRegular() {
-			b, err := os.ReadFile(p)
-			if os.IsNotExist(err) {
-				return nil
-			} else if err != nil {
-				return err
-			}
-			out[p] = b
-		}
-		return nil
-	})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	if len(out) == 0 {
-		tb.Fatalf("data directory %s: got no files", dir)
-	}
-	return out
-}
-
 // canaryUnzip returns the entries of a zip archive (an .xlsx), or nil if b
 // is not one.
 func canaryUnzip(tb testing.TB, b []byte) map[string][]byte {
@@ -229,11 +197,11 @@ func TestCanary(t *testing.T) {
 
 	canaryScan(t, "answer to", answers, secrets)
 	canaryScan(t, "server log", map[string][]byte{"stderr": []byte(srv.Logs())}, secrets)
-	canaryScan(t, "data file", canaryFiles(t, srv.Data), secrets)
+	canaryScan(t, "data file", srv.StoredBytes(t), secrets)
 
 	// Once stopped, the WAL is checkpointed into the database file: search again.
 	srv.Stop(t)
-	files := canaryFiles(t, srv.Data)
+	files := srv.StoredBytes(t)
 	canaryScan(t, "data file (stopped)", files, secrets)
 	canaryScan(t, "server log (stopped)", map[string][]byte{"stderr": []byte(srv.Logs())}, secrets)
 	found := false

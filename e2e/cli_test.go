@@ -21,7 +21,7 @@ func run(tb testing.TB, args ...string) (stdout, stderr string, code int) {
 	tb.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, binary, args...)
+	cmd := exec.CommandContext(ctx, binary, storageArgs(tb, args)...)
 	var env []string
 	for _, kv := range os.Environ() {
 		if !strings.HasPrefix(kv, "AUDITTRAIL_") {
@@ -41,6 +41,23 @@ func run(tb testing.TB, args ...string) (stdout, stderr string, code int) {
 		tb.Fatal(err)
 	}
 	return out.String(), errb.String(), 0
+}
+
+// storageArgs replaces each "--data DIR" of args with the storage flags of
+// the backend under test for DIR (StorageArgs), so that every command runs
+// against the storage of the server that DIR stands for.
+func storageArgs(tb testing.TB, args []string) []string {
+	tb.Helper()
+	var out []string
+	for i := 0; i < len(args); i++ {
+		if args[i] == "--data" && i+1 < len(args) {
+			out = append(out, StorageArgs(tb, args[i+1])...)
+			i++
+			continue
+		}
+		out = append(out, args[i])
+	}
+	return out
 }
 
 // TestAccountCreateCommand checks `audittrail account create` (SPEC §9):
@@ -116,7 +133,7 @@ func TestAccountCreateCommand(t *testing.T) {
 			t.Errorf("records: got %v, want [%v]", ids(p.Records), rs[0].ID)
 		}
 		// The password was printed, never stored.
-		for p, b := range dataFiles(t, dir) {
+		for p, b := range srv.StoredBytes(t) {
 			if bytes.Contains(b, []byte(out.Admin.Password)) || bytes.Contains(b, []byte(out.PublisherKey.Key)) {
 				t.Errorf("%s holds the password or the key", p)
 			}

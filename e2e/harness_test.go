@@ -22,6 +22,13 @@ import (
 var binary string
 
 func TestMain(m *testing.M) {
+	if b := os.Getenv(envBackend); b != "" {
+		// The PostgreSQL run, started by the SQLite run's TestMain.
+		backend, binary = b, os.Getenv(envBinary)
+		code := m.Run()
+		dropSchemas()
+		os.Exit(code)
+	}
 	dir, err := os.MkdirTemp("", "audittrail-e2e-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -35,6 +42,9 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	code := m.Run()
+	if pg := runOnPostgres(); code == 0 {
+		code = pg
+	}
 	os.RemoveAll(dir)
 	os.Exit(code)
 }
@@ -63,7 +73,8 @@ func MustStart(tb testing.TB, args ...string) *Server {
 
 func (s *Server) start(tb testing.TB, args ...string) {
 	tb.Helper()
-	s.cmd = exec.Command(binary, append([]string{"serve", "--addr", "127.0.0.1:0", "--data", s.Data}, args...)...)
+	serve := append([]string{"serve", "--addr", "127.0.0.1:0"}, s.StorageArgs(tb)...)
+	s.cmd = exec.Command(binary, append(serve, args...)...)
 	s.cmd.Env = append(os.Environ(), "AUDITTRAIL_OPERATOR_TOKEN="+OperatorToken)
 	s.cmd.Stderr = s.logs
 	s.out = &syncBuffer{}

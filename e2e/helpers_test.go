@@ -4,8 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/url"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -358,28 +356,3 @@ func (s *Server) enabledAt(tb testing.TB, a *Account) time.Time {
 	return mustTime(tb, at)
 }
 
-// dataFiles returns the content of every file under dir.
-func dataFiles(tb testing.TB, dir string) map[string][]byte {
-	tb.Helper()
-	out := map[string][]byte{}
-	err := filepath.Walk(dir, func(p string, info os.FileInfo, err error) error {
-		if err != nil {
-			if os.IsNotExist(err) {
-				return nil
-			}
-			return err
-		}
-		if info.Mode().IsRegular() {
-			b, err := os.ReadFile(p)
-			if err != nil && !os.IsNotExist(err) {
-				return err
-			}
-			out[p] = b
-		}
-		return nil
-	})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return out
-}

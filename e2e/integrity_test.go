@@ -741,6 +741,7 @@ func verifyFindings(tb testing.TB, args ...string) (code int, named []string, ou
 // right seq, and passes the untouched copy.
 func TestIntegrityTamper(t *testing.T) {
 	t.Parallel()
+	SQLiteOnly(t, "tampers with a copy of the database file")
 	srv := MustStart(t)
 	a := srv.MustAccount(t, "tamper", true)
 	v, _ := srv.checkpointVerifier(t, a.AdminToken)

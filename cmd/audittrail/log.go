@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -9,33 +10,51 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/audittrail/audittrail"
 	"github.com/audittrail/audittrail/tlog"
 )
 
 // keyFlags name the checkpoint signing key: a file given by flag or
-// environment, else checkpoint.key in the data directory, created on first
-// start.
+// environment; else, with the embedded store, checkpoint.key in the data
+// directory, and with PostgreSQL, a key kept in the database so that every
+// replica signs with the same one. Either is created on first start.
 type keyFlags struct {
 	File string
 }
 
 func (k *keyFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&k.File, "checkpoint-key-file", "", "file holding the Ed25519 note key that signs checkpoints (default: checkpoint.key in --data, created on first start)")
+	fs.StringVar(&k.File, "checkpoint-key-file", "", "file holding the Ed25519 note key that signs checkpoints (default: checkpoint.key in --data, or with --db a key kept in the database; created on first start)")
 }
 
-// signer loads the signing key, creating it when create is true and the
-// default file does not exist yet.
-func (k *keyFlags) signer(s *storageFlags, create bool) (*tlog.Signer, error) {
+// keyStore is a store that keeps the checkpoint key for every replica.
+type keyStore interface {
+	LoadOrCreateKey(ctx context.Context, name string, create func() (string, error)) (string, error)
+}
+
+// checkpointKeyName is the name of the checkpoint key in a keyStore.
+const checkpointKeyName = "checkpoint"
+
+// signer loads the signing key, creating it when create is true and none
+// exists yet.
+func (k *keyFlags) signer(ctx context.Context, store audittrail.Store, s *storageFlags, create bool) (*tlog.Signer, error) {
+	generate := tlog.GenerateKey
+	if !create {
+		generate = func() (string, error) { return "", errors.New("no checkpoint key has been made yet: start the service once") }
+	}
+	if ks, ok := store.(keyStore); ok && k.File == "" {
+		skey, err := ks.LoadOrCreateKey(ctx, checkpointKeyName, generate)
+		if err != nil {
+			return nil, fmt.Errorf("checkpoint key: %w", err)
+		}
+		return tlog.NewSigner(skey)
+	}
 	path := k.File
 	if path == "" {
-		if s.DB != "" {
-			return nil, errors.New("--checkpoint-key-file is required with --db: every replica must sign with the same key")
-		}
 		path = filepath.Join(s.Data, "checkpoint.key")
 	}
 	b, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) && create && k.File == "" {
-		skey, err := tlog.GenerateKey()
+		skey, err := generate()
 		if err != nil {
 			return nil, err
 		}

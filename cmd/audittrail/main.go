@@ -4,7 +4,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -120,4 +119,3 @@ func (s *storageFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&s.DB, "db", "", "PostgreSQL URL (postgres://...) instead of the embedded store")
 }
 
-var errPostgres = errors.New("--db: the PostgreSQL backend is not part of this build yet; use --data for the embedded SQLite store")

@@ -80,7 +80,7 @@ func (m *ServeCommand) Run(ctx context.Context) error {
 		return err
 	}
 
-	signer, err := m.Keys.signer(&m.Storage, true)
+	signer, err := m.Keys.signer(ctx, m.store, &m.Storage, true)
 	if err != nil {
 		return err
 	}

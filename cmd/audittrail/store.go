@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 
@@ -22,7 +23,7 @@ func (s *storageFlags) openReadOnly() (audittrail.Store, error) {
 
 func (s *storageFlags) openStore(readOnly bool) (audittrail.Store, error) {
 	if s.DB != "" {
-		return nil, errPostgres
+		return nil, fmt.Errorf("open %s: the PostgreSQL backend is not part of this build yet", redactURL(s.DB))
 	}
 	if !readOnly {
 		if err := os.MkdirAll(s.Data, 0o700); err != nil {
@@ -35,4 +36,13 @@ func (s *storageFlags) openStore(readOnly bool) (audittrail.Store, error) {
 		return nil, fmt.Errorf("open %s: %w", s.Data, err)
 	}
 	return db, nil
+}
+
+// redactURL hides the password of a database URL in messages.
+func redactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "the --db URL"
+	}
+	return u.Redacted()
 }

@@ -80,12 +80,13 @@ func (c *VerifyCommand) fromStorage(ctx context.Context) (tlog.LogCopy, string, 
 	if c.Account == "" {
 		return tlog.LogCopy{}, "", nil, fmt.Errorf("--account is required")
 	}
-	signer, err := c.Keys.signer(&c.Storage, false)
+	store, err := c.Storage.openReadOnly()
 	if err != nil {
 		return tlog.LogCopy{}, "", nil, err
 	}
-	store, err := c.Storage.openReadOnly()
+	signer, err := c.Keys.signer(ctx, store, &c.Storage, false)
 	if err != nil {
+		store.Close()
 		return tlog.LogCopy{}, "", nil, err
 	}
 	if _, err := store.FindAccount(ctx, c.Account); err != nil {
