@@ -45,7 +45,11 @@ func ParseCursor(s string) (*Cursor, error) {
 	if err1 != nil || err2 != nil || seq < 0 || ms < -62135596800000 || ms > 253402300799999 {
 		return nil, bad
 	}
-	return &Cursor{Date: time.UnixMilli(ms).UTC(), Seq: seq}, nil
+	c := &Cursor{Date: time.UnixMilli(ms).UTC(), Seq: seq}
+	if c.String() != s {
+		return nil, bad // another spelling of the position ("+5", "05"): not a token the service made
+	}
+	return c, nil
 }
 
 // GoString helps test failure messages.

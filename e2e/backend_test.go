@@ -172,9 +172,12 @@ func (s *Server) StoredBytes(tb testing.TB) map[string][]byte {
 	schemas.Lock()
 	name := schemas.byDir[s.Data]
 	schemas.Unlock()
-	out, err := exec.Command("pg_dump", "--dbname", os.Getenv(envPostgres), "--schema", name, "--data-only").Output()
+	cmd := exec.Command("pg_dump", "--dbname", os.Getenv(envPostgres), "--schema", name, "--data-only")
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
 	if err != nil {
-		tb.Fatalf("pg_dump: %v", err)
+		tb.Fatalf("pg_dump: %v: %s", err, stderr.String())
 	}
 	if !strings.Contains(string(out), "PostgreSQL database dump") {
 		tb.Fatalf("pg_dump: got no dump")

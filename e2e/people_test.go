@@ -756,3 +756,26 @@ func TestSelfAudit(t *testing.T) {
 		checkSelfAudit(t, log.next(t), "account_settings", a.ID, "Self Audit Inc.", "edit", admin, selfAuditWant{"Audit trail enabled", "false", "true"})
 	})
 }
+
+// TestSelfLockout checks that administrators cannot lock themselves out:
+// they cannot delete or disable their own user, nor give it a profile
+// without the administrator role (409); another administrator can.
+func TestSelfLockout(t *testing.T) {
+	t.Parallel()
+	srv := MustStart(t)
+	a := srv.MustAccount(t, "lockout", false)
+	prof := peopleProfileIDs(t, srv, a)
+	me := srv.Must(t, 200, "GET", a.path("/users"), a.AdminToken, nil).JSON(t)["users"].([]any)[0].(map[string]any)["id"].(string)
+
+	MustError(t, srv.Do(t, "DELETE", a.path("/users/"+me), a.AdminToken, nil), 409, "conflict")
+	MustError(t, srv.Do(t, "PATCH", a.path("/users/"+me), a.AdminToken, map[string]any{"enabled": false}), 409, "conflict")
+	MustError(t, srv.Do(t, "PATCH", a.path("/users/"+me), a.AdminToken, map[string]any{"profile_id": prof["Agent"]}), 409, "conflict")
+	srv.Must(t, 200, "PATCH", a.path("/users/"+me), a.AdminToken, map[string]any{"email": "still@example.com"})
+
+	// A second administrator may do all three to the first.
+	srv.Must(t, 201, "POST", a.path("/users"), a.AdminToken, map[string]any{
+		"login_name": "second", "name": "Second Admin", "profile_id": prof["Administrator"], "password": "second-password-1"})
+	tok := srv.Must(t, 200, "POST", "/api/v1/login", "", map[string]string{"account_id": a.ID, "login_name": "second", "password": "second-password-1"}).JSON(t)["token"].(string)
+	srv.Must(t, 200, "PATCH", a.path("/users/"+me), tok, map[string]any{"enabled": false})
+	srv.Must(t, 204, "DELETE", a.path("/users/"+me), tok, nil)
+}

@@ -24,7 +24,7 @@ func NewNDJSONEncoder(w io.Writer) *NDJSONEncoder {
 }
 
 // Encode writes one record and a newline.
-func (e *NDJSONEncoder) Encode(r *audittrail.Record) error { return e.enc.Encode(r) }
+func (e *NDJSONEncoder) Encode(r *audittrail.Record) error { return e.enc.Encode(r.JSONValue()) }
 
 // Close flushes the lines.
 func (e *NDJSONEncoder) Close() error { return e.buf.Flush() }

@@ -113,6 +113,10 @@ func (s *Server) handlePatchUser(w http.ResponseWriter, r *http.Request, p *audi
 		s.Error(w, r, err)
 		return
 	}
+	if err := s.checkSelfLockout(r, p, &u); err != nil {
+		s.Error(w, r, err)
+		return
+	}
 	audit, err := s.auditUser(r, p, before, &u)
 	if err == nil {
 		err = s.Store.UpdateUser(r.Context(), &u, audit...)
@@ -130,6 +134,10 @@ func (s *Server) handleDeleteUser(w http.ResponseWriter, r *http.Request, p *aud
 		s.Error(w, r, err)
 		return
 	}
+	if p.User != nil && p.User.ID == before.ID {
+		s.Error(w, r, audittrail.Errorf(audittrail.ECONFLICT, "you cannot delete your own user: another administrator of the account can"))
+		return
+	}
 	audit, err := s.auditUser(r, p, before, nil)
 	if err == nil {
 		err = s.Store.DeleteUser(r.Context(), before.AccountID, before.ID, audit...)
@@ -139,6 +147,29 @@ func (s *Server) handleDeleteUser(w http.ResponseWriter, r *http.Request, p *aud
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// checkSelfLockout refuses a change by which administrators would lock
+// themselves out of the account: disabling their own user, or giving it a
+// profile without the administrator role. Another administrator can.
+func (s *Server) checkSelfLockout(r *http.Request, p *audittrail.Principal, u *audittrail.User) error {
+	if p.User == nil || p.User.ID != u.ID {
+		return nil
+	}
+	if !u.Enabled {
+		return audittrail.Errorf(audittrail.ECONFLICT, "you cannot disable your own user: another administrator of the account can")
+	}
+	if u.ProfileID == p.User.ProfileID {
+		return nil
+	}
+	prof, err := s.Store.FindProfile(r.Context(), u.AccountID, u.ProfileID)
+	if err != nil {
+		return nil // auditUser reports a profile that does not exist
+	}
+	if prof.Role != audittrail.RoleAdministrator {
+		return audittrail.Errorf(audittrail.ECONFLICT, "you cannot give your own user a profile without the administrator role: another administrator of the account can")
+	}
+	return nil
 }
 
 // auditUser returns the records of a change to a user (before or after nil

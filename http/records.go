@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/audittrail/audittrail"
 	"github.com/audittrail/audittrail/ingest"
@@ -19,6 +20,7 @@ func (s *Server) handlePostRecords(w http.ResponseWriter, r *http.Request, p *au
 		s.Error(w, r, err)
 		return
 	}
+	s.chargeIngest(r, len(req.Records))
 	s.append(w, r, func(acct *audittrail.Account) ([]audittrail.Entry, error) {
 		return s.Ingester.PrepareRecords(acct, req.Records, p.Key.Name)
 	})
@@ -32,6 +34,7 @@ func (s *Server) handlePostChanges(w http.ResponseWriter, r *http.Request, p *au
 		s.Error(w, r, err)
 		return
 	}
+	s.chargeIngest(r, len(req.Changes))
 	s.append(w, r, func(acct *audittrail.Account) ([]audittrail.Entry, error) {
 		return s.Ingester.PrepareChanges(acct, req.Changes, p.Key.Name)
 	})
@@ -81,10 +84,11 @@ func (s *Server) handleListRecords(w http.ResponseWriter, r *http.Request, _ *au
 		c := audittrail.CursorOf(recs[limit-1]).String()
 		next = &c
 	}
-	if recs == nil {
-		recs = []*audittrail.Record{}
+	page := make([]any, len(recs))
+	for i, rec := range recs {
+		page[i] = rec.JSONValue()
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"records": recs, "next_cursor": next})
+	writeJSON(w, http.StatusOK, map[string]any{"records": page, "next_cursor": next})
 }
 
 func (s *Server) handleCountRecords(w http.ResponseWriter, r *http.Request, _ *audittrail.Principal) {
@@ -152,10 +156,18 @@ func ParseFilter(q url.Values, accountID string, windowStart time.Time) (audittr
 		Query:      q.Get("q"),
 		Limit:      audittrail.DefaultLimit,
 	}
+	for name, vs := range q {
+		for _, v := range vs {
+			if !utf8.ValidString(v) || strings.ContainsRune(v, 0) {
+				return f, audittrail.Errorf(audittrail.EINVALIDPARAMETER, "%s is not UTF-8 text without NUL characters, which no record holds", clip(name))
+			}
+		}
+	}
 	for name, v := range map[string]string{"element": f.Element, "object_name": f.ObjectName, "object_id": f.ObjectID, "originator": f.Originator, "q": f.Query} {
 		if len([]rune(v)) > 512 {
 			return f, audittrail.Errorf(audittrail.EINVALIDPARAMETER, "%s is longer than 512 characters", name)
 		}
+
 	}
 	f.ObjectTypes = splitList(q.Get("object_type"))
 	f.ActionTypes = splitList(q.Get("action_type"))

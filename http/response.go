@@ -55,7 +55,8 @@ type errorObject struct {
 }
 
 // Error writes err in the contract's error body. Internal errors are logged
-// in full and shown as "internal error".
+// in full and shown as "internal error"; other 5xx errors that wrap a cause
+// (a store's EUNAVAILABLE over a full disk) are logged with it.
 func (s *Server) Error(w http.ResponseWriter, r *http.Request, err error) {
 	code, msg := audittrail.ErrorCode(err), audittrail.ErrorMessage(err)
 	details := []audittrail.ErrorDetail{}
@@ -65,6 +66,10 @@ func (s *Server) Error(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	if code == audittrail.EINTERNAL {
 		s.Logger.LogAttrs(r.Context(), slog.LevelError, "internal error", slog.String(logRoute, r.Pattern), slog.String(logError, err.Error()))
+	} else if _, bare := err.(*audittrail.Error); !bare && ErrorStatusCode(code) >= 500 {
+		// A failure of the service's own (storage that cannot write) whose
+		// cause, wrapped in the error, the caller is not shown.
+		s.Logger.LogAttrs(r.Context(), slog.LevelWarn, "unavailable", slog.String(logRoute, r.Pattern), slog.String(logError, err.Error()))
 	}
 	writeJSON(w, ErrorStatusCode(code), errorBody{errorObject{Code: code, Message: msg, Details: details}})
 }

@@ -46,12 +46,13 @@ type Server struct {
 	Logger        *slog.Logger
 	Now           func() time.Time
 
-	mux      *http.ServeMux
-	le       struct {
+	mux *http.ServeMux
+	le  struct {
 		once    sync.Once
 		handler *liveengage.Handler
 	}
 	throttle *loginThrottle
+	rates    *rateLimiter
 	exports  exportSlots
 	metrics  *metrics
 }
@@ -70,6 +71,7 @@ func NewServer(store audittrail.Store, catalog *audittrail.Catalog, logger *slog
 		metrics:   newMetrics(),
 		throttle:  newLoginThrottle(DefaultLoginAttempts, DefaultLoginWindow),
 	}
+	s.SetRateLimits(DefaultIngestLimit, DefaultReadLimit)
 	s.Ingester.Now = func() time.Time { return s.Now() }
 	// A key for this process alone, until the caller sets the service's own
 	// (cmd/audittrail does, from --checkpoint-key-file or the data directory).
@@ -157,6 +159,9 @@ type route struct {
 }
 
 // routes is the whole API: each route, who may call it, and its handler.
+// Who may call a route also says which per-account rate limit its requests
+// count against (access.rateClass): publishers' against ingestion, viewers'
+// against reads.
 func (s *Server) routes() []route {
 	return []route{
 		{"GET /healthz", public, s.handleHealthz},
@@ -213,6 +218,9 @@ func (s *Server) routes() []route {
 // guard authenticates and authorizes a request before its handler runs.
 func (s *Server) guard(rt route) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if rt.access == selfChecked && !s.allowLiveEngage(w, r) {
+			return
+		}
 		if rt.access == public || rt.access == selfChecked {
 			rt.handler(w, r, nil)
 			return
@@ -224,6 +232,9 @@ func (s *Server) guard(rt route) http.Handler {
 		}
 		if err := authorize(rt.access, p, r.PathValue("account")); err != nil {
 			s.Error(w, r, err)
+			return
+		}
+		if c := rt.access.rateClass(); c != unlimited && p.AccountID != "" && !s.allowRate(w, r, c, p.AccountID) {
 			return
 		}
 		rt.handler(w, r, p)
@@ -296,8 +307,13 @@ func (s *Server) handleReadyz(w http.ResponseWriter, r *http.Request, _ *audittr
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
 	if err := s.Store.Ping(ctx); err != nil {
-		s.Logger.Error("storage not ready", logError, err.Error())
-		s.Error(w, r, audittrail.Errorf(audittrail.EUNAVAILABLE, "storage is not reachable"))
+		// A store that knows what is wrong (a full disk) says so, in an
+		// EUNAVAILABLE that Error logs with its cause.
+		if audittrail.ErrorCode(err) != audittrail.EUNAVAILABLE {
+			s.Logger.Error("storage not ready", logError, err.Error())
+			err = audittrail.Errorf(audittrail.EUNAVAILABLE, "storage is not reachable")
+		}
+		s.Error(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})

@@ -2,6 +2,8 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 	"time"
 
@@ -231,9 +233,20 @@ func (db *DB) IterateRecordsBySeq(ctx context.Context, accountID string, fn func
 	}
 }
 
-// AddCheckpoint stores a signed checkpoint.
+// AddCheckpoint stores a signed checkpoint, setting its created time to the
+// store's clock. The checkpoints of an account only grow: it refuses with
+// ECONFLICT a checkpoint of a smaller tree than the newest stored (which a
+// concurrent signer stored first). A checkpoint of the same size is stored:
+// a quiet tree is signed again once its newest checkpoint is old. Returns
+// ECONFLICT.
 func (db *DB) AddCheckpoint(ctx context.Context, cp *audittrail.Checkpoint) error {
 	return db.write(ctx, func(tx *txn) error {
+		var newest sql.NullInt64
+		if err := tx.queryRow(`SELECT tree_size FROM checkpoints WHERE account_id = ? ORDER BY id DESC LIMIT 1`, cp.AccountID).Scan(&newest); err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return err
+		} else if newest.Valid && uint64(newest.Int64) > cp.TreeSize {
+			return audittrail.Errorf(audittrail.ECONFLICT, "a checkpoint of a larger tree (size %d) is already stored for account %s; checkpoints only grow", newest.Int64, cp.AccountID)
+		}
 		cp.CreatedAt = tx.now
 		_, err := tx.exec(`INSERT INTO checkpoints (account_id, tree_size, root_hash, note, created_at) VALUES (?, ?, ?, ?, ?)`,
 			cp.AccountID, cp.TreeSize, cp.RootHash, cp.Note, ms(cp.CreatedAt))

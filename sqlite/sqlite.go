@@ -72,6 +72,10 @@ type DB struct {
 
 	commits atomic.Int64
 	written atomic.Int64
+
+	// failing is set by a batch that failed because the storage could not
+	// write (storageTrouble), and cleared by a batch that commits.
+	failing atomic.Bool
 }
 
 // NewDB returns a store for the database file at path. Call Open before use.
@@ -271,7 +275,13 @@ func (db *DB) checkpointLoop() {
 	}
 }
 
-// Ping reports whether the database can be read.
+// Ping reports whether the database can be read and, once a write has
+// failed because the storage could not write (a full disk, an I/O error),
+// whether it can be written again. Until a write succeeds, each Ping checks
+// that the disk has some room again (minFree), then sends a probe write
+// through the writer, so that the store finds out by itself that the
+// storage has recovered even when no other write comes. Returns
+// EUNAVAILABLE naming the trouble meanwhile.
 func (db *DB) Ping(ctx context.Context) error {
 	select {
 	case <-db.closing:
@@ -282,8 +292,32 @@ func (db *DB) Ping(ctx context.Context) error {
 		return errClosed
 	}
 	var n int
-	return db.rdb.QueryRowContext(ctx, `SELECT COUNT(*) FROM migrations`).Scan(&n)
+	if err := db.rdb.QueryRowContext(ctx, `SELECT COUNT(*) FROM migrations`).Scan(&n); err != nil {
+		return err
+	}
+	if !db.failing.Load() {
+		return nil
+	}
+	// A full disk may still take the probe's page (into the room that a
+	// failed write left in the WAL) and not the next batch.
+	if free, ok := diskFree(filepath.Dir(db.Path)); ok && free < minFree {
+		return audittrail.Errorf(audittrail.EUNAVAILABLE, "storage cannot write: the disk is full (%d bytes free)", free)
+	}
+	// The probe rewrites a row as it is: a transaction that changes no data
+	// but has a page to write to the WAL and to sync, as every write does.
+	err := db.write(ctx, func(tx *txn) error {
+		_, err := tx.exec(`UPDATE migrations SET name = name WHERE rowid = (SELECT MIN(rowid) FROM migrations)`)
+		return err
+	})
+	if trouble := storageTrouble(err); trouble != "" {
+		return fmt.Errorf("%w: %w", audittrail.Errorf(audittrail.EUNAVAILABLE, "storage cannot write: %s", trouble), err)
+	}
+	return err
 }
+
+// minFree is the free space that a disk must have again, after a write
+// failed, for Ping to report the store ready.
+const minFree = 1 << 20
 
 // Stats counts the work of the writer since Open.
 type Stats struct {
@@ -456,7 +490,7 @@ func (db *DB) write(ctx context.Context, fn func(tx *txn) error) error {
 	case <-db.closing:
 		return errClosed
 	}
-	return <-o.done
+	return unavailable(<-o.done)
 }
 
 // writeLoop is the writer: it takes a write, then every write already
@@ -484,6 +518,7 @@ func (db *DB) writeLoop() {
 
 		errs := make([]error, len(batch))
 		err := db.commitBatch(batch, errs)
+		db.noteFailure(err, errs)
 		for i, o := range batch {
 			if errs[i] == nil {
 				errs[i] = err
@@ -492,6 +527,22 @@ func (db *DB) writeLoop() {
 			batch[i] = nil
 		}
 
+	}
+}
+
+// noteFailure notes whether the storage failed in a batch (the error of the
+// transaction err, or of a write errs[i]), and forgets the failure once a
+// batch has committed a write.
+func (db *DB) noteFailure(err error, errs []error) {
+	failed, committed := storageTrouble(err) != "", false
+	for _, e := range errs {
+		failed = failed || storageTrouble(e) != ""
+		committed = committed || e == nil
+	}
+	if failed {
+		db.failing.Store(true)
+	} else if err == nil && committed {
+		db.failing.Store(false)
 	}
 }
 

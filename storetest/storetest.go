@@ -49,6 +49,7 @@ func Run(t *testing.T, open func(tb testing.TB, now func() time.Time) audittrail
 	t.Run("Cursor", func(t *testing.T) { testCursor(t, open) })
 	t.Run("Isolation", func(t *testing.T) { testIsolation(t, open) })
 	t.Run("Concurrency", func(t *testing.T) { testConcurrency(t, open) })
+	t.Run("Log", func(t *testing.T) { testLog(t, open) })
 }
 
 // start is the time at which every test's clock starts.

@@ -27,7 +27,10 @@ const MaxCheckpointAge = 10 * time.Minute
 
 // Checkpoint returns the account's newest checkpoint, signing a new one
 // first when the tree grew since the last one or the last one is older
-// than maxAge.
+// than maxAge. When several signers (replicas sharing one store) sign at
+// once, the store keeps the checkpoints growing: one whose tree is smaller
+// than the newest stored is refused (ECONFLICT), and Checkpoint then
+// returns the newest stored.
 func (l *Log) Checkpoint(ctx context.Context, account string, maxAge time.Duration) (*audittrail.Checkpoint, error) {
 	latest, err := l.Store.LatestCheckpoint(ctx, account)
 	if err != nil && audittrail.ErrorCode(err) != audittrail.ENOTFOUND {
@@ -57,7 +60,11 @@ func (l *Log) Checkpoint(ctx context.Context, account string, maxAge time.Durati
 		return nil, err
 	}
 	stored := &audittrail.Checkpoint{AccountID: account, TreeSize: size, RootHash: root, Note: signed}
-	if err := l.Store.AddCheckpoint(ctx, stored); err != nil {
+	if err := l.Store.AddCheckpoint(ctx, stored); audittrail.ErrorCode(err) == audittrail.ECONFLICT {
+		// Another signer (a replica) stored a checkpoint of a larger tree
+		// since this one read the tree: that one is the newest.
+		return l.Store.LatestCheckpoint(ctx, account)
+	} else if err != nil {
 		return nil, err
 	}
 	return stored, nil

@@ -75,14 +75,25 @@ func diffWords(a, b string) []diffSpan {
 	for suf < len(x)-pre && suf < len(y)-pre && x[len(x)-1-suf] == y[len(y)-1-suf] {
 		suf++
 	}
-	var spans []diffSpan
+	// The text of the last span grows in a builder: appending to a string
+	// would copy it for every token, seconds for a 64 KiB value.
+	var (
+		spans []diffSpan
+		last  strings.Builder
+	)
+	flush := func() {
+		if len(spans) > 0 {
+			spans[len(spans)-1].text = last.String()
+		}
+		last.Reset()
+	}
 	add := func(op diffOp, toks ...string) {
 		for _, t := range toks {
-			if len(spans) > 0 && spans[len(spans)-1].op == op {
-				spans[len(spans)-1].text += t
-			} else {
-				spans = append(spans, diffSpan{op, t})
+			if len(spans) == 0 || spans[len(spans)-1].op != op {
+				flush()
+				spans = append(spans, diffSpan{op: op})
 			}
+			last.WriteString(t)
 		}
 	}
 	add(opEqual, x[:pre]...)
@@ -96,6 +107,7 @@ func diffWords(a, b string) []diffSpan {
 		}
 	}
 	add(opEqual, x[len(x)-suf:]...)
+	flush()
 	return spans
 }
 

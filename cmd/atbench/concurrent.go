@@ -8,13 +8,15 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/audittrail/audittrail/internal/benchkit"
 )
 
 // benchConcurrent: single-record POSTs from cfg.concClients concurrent
 // clients for cfg.concDur, versus a loop that appends 512 bytes to a file
 // and fsyncs it after each write, for as long. The sides alternate, the
 // fsync loop first; each round's server starts from an empty database.
-func benchConcurrent(ctx context.Context, cfg *config) ([]result, error) {
+func benchConcurrent(ctx context.Context, cfg *config) ([]benchkit.Result, error) {
 	fmt.Printf("  %d clients, each POSTing one record at a time, %s per side per round\n", cfg.concClients, cfg.concDur)
 	var base, ours, same []float64
 	for round := range cfg.rounds {
@@ -36,7 +38,7 @@ func benchConcurrent(ctx context.Context, cfg *config) ([]result, error) {
 		}
 		ours = append(ours, o)
 		fmt.Printf("  round %d: write+fsync loop %s, API %s (%.1f); %.1f records and %s KB written to disk per commit\n",
-			round+1, rate(f, "fsync/s"), rate(o, "rec/s"), o/f, perCommit, commas(bytesPerCommit>>10))
+			round+1, benchkit.Rate(f, "fsync/s"), benchkit.Rate(o, "rec/s"), o/f, perCommit, benchkit.Commas(bytesPerCommit>>10))
 		if bytesPerCommit > 512 {
 			// For the record: the same loop writing what a commit of the
 			// store wrote, to tell the cost of the bytes from that of the sync.
@@ -46,17 +48,17 @@ func benchConcurrent(ctx context.Context, cfg *config) ([]result, error) {
 			}
 			same = append(same, sf)
 			fmt.Printf("           write+fsync loop of %s KB per write (as one commit): %s, i.e. %s records/s at %.1f records per commit\n",
-				commas(bytesPerCommit>>10), rate(sf, "fsync/s"), commas(int64(sf*perCommit)), perCommit)
+				benchkit.Commas(bytesPerCommit>>10), benchkit.Rate(sf, "fsync/s"), benchkit.Commas(int64(sf*perCommit)), perCommit)
 		}
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
 	}
-	rs := []result{
-		higherBetter(fmt.Sprintf("concurrent, %d clients", cfg.concClients), spread(ours, "rec/s"), spread(base, "fsync/s"), median(ours)/median(base), 5),
+	rs := []benchkit.Result{
+		benchkit.HigherBetter(fmt.Sprintf("concurrent, %d clients", cfg.concClients), benchkit.Spread(ours, "rec/s"), benchkit.Spread(base, "fsync/s"), benchkit.Median(ours)/benchkit.Median(base), 5),
 	}
 	if len(same) > 0 {
-		rs = append(rs, info("  fsync of a commit's bytes", spread(same, "fsync/s"), spread(base, "fsync/s")+" (512 B)", median(same)/median(base)))
+		rs = append(rs, benchkit.Info("  fsync of a commit's bytes", benchkit.Spread(same, "fsync/s"), benchkit.Spread(base, "fsync/s")+" (512 B)", benchkit.Median(same)/benchkit.Median(base)))
 	}
 	return rs, nil
 }
@@ -98,11 +100,11 @@ func concurrentAPI(ctx context.Context, cfg *config, round int) (float64, float6
 		return 0, 0, 0, err
 	}
 	defer e.close()
-	g := newGen(uint64(100 + round))
+	g := benchkit.NewGen(uint64(100 + round))
 	now := time.Now()
 	bodies := make([][]byte, 4096)
 	for i := range bodies {
-		bodies[i] = body([]item{g.item(now)})
+		bodies[i] = benchkit.Body([]benchkit.Item{g.Item(now)})
 	}
 	// Warm-up: one request per client opens its connection.
 	var wg sync.WaitGroup
@@ -119,7 +121,7 @@ func concurrentAPI(ctx context.Context, cfg *config, round int) (float64, float6
 		return 0, 0, 0, *p
 	}
 
-	before, diskBefore := e.db.Stats(), diskWrites()
+	before, diskBefore := e.db.Stats(), benchkit.DiskWrites()
 	var done atomic.Int64
 	var next atomic.Int64
 	begin := time.Now()
@@ -141,7 +143,7 @@ func concurrentAPI(ctx context.Context, cfg *config, round int) (float64, float6
 	if p := failed.Load(); p != nil {
 		return 0, 0, 0, *p
 	}
-	after, diskAfter := e.db.Stats(), diskWrites()
+	after, diskAfter := e.db.Stats(), benchkit.DiskWrites()
 	commits := max(1, after.Commits-before.Commits)
 	perCommit := float64(after.Writes-before.Writes) / float64(commits)
 	return float64(done.Load()) / elapsed.Seconds(), perCommit, (diskAfter - diskBefore) / commits, nil

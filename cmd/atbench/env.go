@@ -3,13 +3,11 @@ package main
 import (
 	"bytes"
 	"context"
-	"database/sql"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -17,8 +15,8 @@ import (
 
 	"github.com/audittrail/audittrail"
 	athttp "github.com/audittrail/audittrail/http"
+	"github.com/audittrail/audittrail/internal/benchkit"
 	"github.com/audittrail/audittrail/sqlite"
-	_ "modernc.org/sqlite" // the "sqlite" driver of the raw baselines (the store registers it too)
 )
 
 const (
@@ -163,52 +161,6 @@ func (e *env) do(req *http.Request, want int, buf *bytes.Buffer) error {
 	return err
 }
 
-// dsn is the data source name that the store opens its connections with
-// (a copy of sqlite.dsn, which is not exported): the baselines run with the
-// same pragmas, so the same durability.
-func dsn(path string, readOnly bool) string {
-	q := url.Values{}
-	q.Add("_pragma", "busy_timeout(5000)")
-	q.Add("_pragma", "journal_mode(WAL)")
-	q.Add("_pragma", "synchronous(FULL)")
-	q.Add("_pragma", "foreign_keys(ON)")
-	q.Add("_pragma", "temp_store(MEMORY)")
-	if readOnly {
-		q.Add("_pragma", "query_only(true)")
-	} else {
-		q.Set("_txlock", "immediate")
-	}
-	return path + "?" + q.Encode()
-}
-
-// openRaw opens a database/sql pool of one connection on the file at path
-// with the store's pragmas, and checks that they took.
-func openRaw(path string, readOnly bool) (*sql.DB, error) {
-	db, err := sql.Open("sqlite", dsn(path, readOnly))
-	if err != nil {
-		return nil, err
-	}
-	db.SetMaxOpenConns(1)
-	db.SetMaxIdleConns(1)
-	db.SetConnMaxLifetime(0)
-	db.SetConnMaxIdleTime(0)
-	var mode string
-	var sync int
-	if err := db.QueryRow(`PRAGMA journal_mode`).Scan(&mode); err != nil {
-		db.Close()
-		return nil, err
-	}
-	if err := db.QueryRow(`PRAGMA synchronous`).Scan(&sync); err != nil {
-		db.Close()
-		return nil, err
-	}
-	if mode != "wal" || sync != 2 {
-		db.Close()
-		return nil, fmt.Errorf("raw connection: journal_mode %s, synchronous %d; want wal, 2 (FULL)", mode, sync)
-	}
-	return db, nil
-}
-
 // createSchema makes a store file at path with the store's schema and the
 // bench account (the records' foreign key needs it), then closes it: the
 // store does not expose its schema, so the baselines get it by opening a
@@ -232,12 +184,9 @@ const insertRecord = `
 		old_value, new_value, date, originator_id, originator_name, originator, automatic, received_at, source, search_text)
 	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 
-// recordColumns and recordWhere are copies of the store's (sqlite/record.go;
-// its RecordQuery is exported to its tests only), so that the raw query is
-// the very SELECT the store runs.
-const recordColumns = `account_id, seq, id, change_id, object_type, object_id, object_name, action_type, element,
-	old_value, new_value, date, originator, automatic, received_at, source`
-
+// recordWhere is a copy of the store's (sqlite/record.go; its RecordQuery
+// is exported to its tests only), so that the raw query is the very SELECT
+// the store runs.
 func recordWhere(f audittrail.RecordFilter) (string, []any) {
 	where, args := []string{"account_id = ?"}, []any{f.AccountID}
 	if f.From != nil {
@@ -286,5 +235,5 @@ func appendStrings(args []any, ss []string) []any {
 
 func recordQuery(f audittrail.RecordFilter) (string, []any) {
 	where, args := recordWhere(f)
-	return `SELECT ` + recordColumns + ` FROM records WHERE ` + where + ` ORDER BY date DESC, seq DESC LIMIT ?`, append(args, f.Limit)
+	return `SELECT ` + benchkit.RecordColumns + ` FROM records WHERE ` + where + ` ORDER BY date DESC, seq DESC LIMIT ?`, append(args, f.Limit)
 }

@@ -2,27 +2,32 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/base32"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/audittrail/audittrail"
+	"github.com/audittrail/audittrail/internal/benchkit"
 )
 
 // benchIngest: batches of 500 records through the API by one sequential
 // client, versus raw INSERTs of the same rows into a database with the same
 // schema and pragmas, 500 rows per transaction. Each round and each side
 // starts from an empty database; the sides alternate, baseline first.
-func benchIngest(ctx context.Context, cfg *config) ([]result, error) {
+func benchIngest(ctx context.Context, cfg *config) ([]benchkit.Result, error) {
 	batches := cfg.ingestN / batchSize
 	fmt.Printf("  %d batches of %d records per side per round, +1 warm-up batch not counted; fresh database per side\n", batches, batchSize)
 	var base, ours, multi []float64
 	for round := range cfg.rounds {
 		last := round == cfg.rounds-1
-		g := newGen(uint64(round + 1))
+		g := benchkit.NewGen(uint64(round + 1))
 
 		b, err := ingestBaseline(ctx, cfg, g, round, batches)
 		if err != nil {
@@ -50,15 +55,15 @@ func benchIngest(ctx context.Context, cfg *config) ([]result, error) {
 		}
 		multi = append(multi, m)
 		fmt.Printf("  round %d: raw INSERT %s, API 1 client %s (%.2f), API %d clients %s (%.2f); request body %.0f bytes/record\n",
-			round+1, rate(b, "rec/s"), rate(o, "rec/s"), o/b, cfg.ingestClients, rate(m, "rec/s"), m/b, sz)
+			round+1, benchkit.Rate(b, "rec/s"), benchkit.Rate(o, "rec/s"), o/b, cfg.ingestClients, benchkit.Rate(m, "rec/s"), m/b, sz)
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
 	}
-	mb, mo, mm := median(base), median(ours), median(multi)
-	return []result{
-		higherBetter("ingest, 1 client", spread(ours, "rec/s"), spread(base, "rec/s"), mo/mb, 0.5),
-		info(fmt.Sprintf("ingest, %d clients", cfg.ingestClients), spread(multi, "rec/s"), "same baseline", mm/mb),
+	mb, mo, mm := benchkit.Median(base), benchkit.Median(ours), benchkit.Median(multi)
+	return []benchkit.Result{
+		benchkit.HigherBetter("ingest, 1 client", benchkit.Spread(ours, "rec/s"), benchkit.Spread(base, "rec/s"), mo/mb, 0.5),
+		benchkit.Info(fmt.Sprintf("ingest, %d clients", cfg.ingestClients), benchkit.Spread(multi, "rec/s"), "same baseline", mm/mb),
 	}, nil
 }
 
@@ -66,7 +71,7 @@ func benchIngest(ctx context.Context, cfg *config) ([]result, error) {
 // returns the records per second of the last batches. The rows (ids, JSON
 // originator, search text) are made before the clock starts: the baseline
 // is what SQLite alone costs.
-func ingestBaseline(ctx context.Context, cfg *config, g *gen, round, batches int) (float64, error) {
+func ingestBaseline(ctx context.Context, cfg *config, g *benchkit.Gen, round, batches int) (float64, error) {
 	path := filepath.Join(cfg.dir, fmt.Sprintf("ingest-raw-%d.db", round))
 	if err := createSchema(ctx, path); err != nil {
 		return 0, err
@@ -74,7 +79,7 @@ func ingestBaseline(ctx context.Context, cfg *config, g *gen, round, batches int
 	if !cfg.keep {
 		defer removeDB(path)
 	}
-	db, err := openRaw(path, false)
+	db, err := benchkit.OpenRaw(path, false)
 	if err != nil {
 		return 0, err
 	}
@@ -93,7 +98,7 @@ func ingestBaseline(ctx context.Context, cfg *config, g *gen, round, batches int
 	now := time.Now()
 	rows := make([][]any, (batches+1)*batchSize)
 	for i := range rows {
-		r := g.item(now).record(now)
+		r := g.Item(now).Record(accountID, keyName, now)
 		originator, err := json.Marshal(r.Originator)
 		if err != nil {
 			return 0, err
@@ -132,7 +137,7 @@ func ingestBaseline(ctx context.Context, cfg *config, g *gen, round, batches int
 // clients concurrent clients and returns the records per second of the
 // last batches and the mean request bytes per record. The bodies are made
 // before the clock starts. started, if not nil, runs when the clock starts.
-func ingestAPI(ctx context.Context, cfg *config, g *gen, name string, batches, clients int, started func()) (float64, float64, error) {
+func ingestAPI(ctx context.Context, cfg *config, g *benchkit.Gen, name string, batches, clients int, started func()) (float64, float64, error) {
 	e, err := newEnv(ctx, cfg, name, nil)
 	if err != nil {
 		return 0, 0, err
@@ -143,11 +148,11 @@ func ingestAPI(ctx context.Context, cfg *config, g *gen, name string, batches, c
 	bodies := make([][]byte, batches+1)
 	size := 0
 	for i := range bodies {
-		items := make([]item, batchSize)
+		items := make([]benchkit.Item, batchSize)
 		for j := range items {
-			items[j] = g.item(now)
+			items[j] = g.Item(now)
 		}
-		bodies[i] = body(items)
+		bodies[i] = benchkit.Body(items)
 		size += len(bodies[i])
 	}
 	if err := e.post(ctx, "/records", bodies[0]); err != nil { // warm-up
@@ -183,4 +188,13 @@ func ingestAPI(ctx context.Context, cfg *config, g *gen, name string, batches, c
 		}
 	}
 	return float64(batches*batchSize) / elapsed.Seconds(), float64(size) / float64(len(bodies)*batchSize), nil
+}
+
+// newRecordID is a copy of the store's record id (sqlite/record.go): time
+// first, so that ids made in order land at the end of the index on id.
+func newRecordID() string {
+	var b [16]byte
+	binary.BigEndian.PutUint64(b[:8], uint64(time.Now().UnixMicro())<<16)
+	rand.Read(b[6:])
+	return "rec_" + strings.ToLower(base32.StdEncoding.EncodeToString(b[:15]))
 }

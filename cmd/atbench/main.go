@@ -31,14 +31,13 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"os/signal"
 	"path/filepath"
-	"runtime"
 	"runtime/pprof"
 	"runtime/trace"
 	"strings"
-	"syscall"
 	"time"
+
+	"github.com/audittrail/audittrail/internal/benchkit"
 )
 
 type config struct {
@@ -63,16 +62,7 @@ type config struct {
 	seed          uint64 // generator seed of -run ingestapi (the merkle benchmark's child)
 }
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := run(ctx, os.Args[1:]); err == flag.ErrHelp {
-		os.Exit(2)
-	} else if err != nil {
-		fmt.Fprintln(os.Stderr, "atbench:", err)
-		os.Exit(1)
-	}
-}
+func main() { benchkit.Main("atbench", run) }
 
 func run(ctx context.Context, args []string) error {
 	cfg := config{}
@@ -125,21 +115,20 @@ func run(ctx context.Context, args []string) error {
 	cfg.reps = max(5, int(float64(cfg.reps)*cfg.scale))
 	cfg.rounds = max(1, cfg.rounds)
 
-	dir, err := os.MkdirTemp(cfg.parent, "atbench-")
+	dir, done, err := benchkit.StartRun("atbench", cfg.parent, cfg.keep)
 	if err != nil {
 		return err
 	}
+	defer done()
 	cfg.dir = dir
-	if !cfg.keep {
-		defer os.RemoveAll(dir)
-	}
 
-	printMachine(&cfg)
+	fmt.Printf("sizes    scale %.2g, rounds %d, ingest %d records/round/side, concurrent %d clients %s/side, query %d records, %d reps, verify %d records\n",
+		cfg.scale, cfg.rounds, cfg.ingestN, cfg.concClients, cfg.concDur, cfg.queryN, cfg.reps, cfg.verifyN)
 
-	var results []result
+	var results []benchkit.Result
 	for _, b := range []struct {
 		name string
-		fn   func(context.Context, *config) ([]result, error)
+		fn   func(context.Context, *config) ([]benchkit.Result, error)
 	}{{"ingest", benchIngest}, {"concurrent", benchConcurrent}, {"query", benchQuery},
 		{"merkle", benchMerkle}, {"verify", benchVerify}, {"ingestapi", benchIngestOnly}} {
 		if !cfg.run[b.name] {
@@ -156,35 +145,11 @@ func run(ctx context.Context, args []string) error {
 		}
 	}
 	fmt.Println()
-	printTable(results)
+	benchkit.PrintTable(results)
 	if cfg.keep {
 		fmt.Printf("\ndatabases kept in %s\n", dir)
 	}
 	return nil
-}
-
-// printMachine prints what the figures depend on.
-func printMachine(cfg *config) {
-	fmt.Printf("atbench  %s\n", time.Now().Format(time.RFC3339))
-	fmt.Printf("go       %s %s/%s, GOMAXPROCS %d, NumCPU %d\n", runtime.Version(), runtime.GOOS, runtime.GOARCH, runtime.GOMAXPROCS(0), runtime.NumCPU())
-	fmt.Printf("cpu      %s\n", cpuModel())
-	wd, _ := os.Getwd()
-	fmt.Printf("tempdir  %s (%s)\n", cfg.dir, describeFS(cfg.dir, wd))
-	fmt.Printf("sizes    scale %.2g, rounds %d, ingest %d records/round/side, concurrent %d clients %s/side, query %d records, %d reps, verify %d records\n",
-		cfg.scale, cfg.rounds, cfg.ingestN, cfg.concClients, cfg.concDur, cfg.queryN, cfg.reps, cfg.verifyN)
-}
-
-func cpuModel() string {
-	b, err := os.ReadFile("/proc/cpuinfo")
-	if err != nil {
-		return "unknown"
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
-			return strings.TrimSpace(v)
-		}
-	}
-	return "unknown"
 }
 
 // profiler writes a CPU profile and an execution trace of one phase when

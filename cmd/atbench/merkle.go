@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/audittrail/audittrail"
+	"github.com/audittrail/audittrail/internal/benchkit"
 	"github.com/audittrail/audittrail/sqlite"
 	"github.com/audittrail/audittrail/tlog"
 )
@@ -44,7 +45,7 @@ func merkleIsOn(ctx context.Context, cfg *config) (bool, error) {
 		return false, err
 	}
 	defer e.close()
-	rec := newGen(1).item(time.Time{}).record(time.Now())
+	rec := benchkit.NewGen(1).Item(time.Time{}).Record(accountID, keyName, time.Now())
 	if _, err := e.db.AppendRecords(ctx, accountID, []audittrail.Entry{{Records: []*audittrail.Record{rec}}}); err != nil {
 		return false, err
 	}
@@ -54,38 +55,24 @@ func merkleIsOn(ctx context.Context, cfg *config) (bool, error) {
 
 // buildNoMerkle builds atbench with -tags nomerkle into cfg.dir.
 func buildNoMerkle(ctx context.Context, cfg *config) (string, error) {
-	out, err := exec.CommandContext(ctx, "go", "env", "GOMOD").Output()
-	if err != nil {
-		return "", fmt.Errorf("go env GOMOD: %w (run atbench from the repository, with the go tool)", err)
-	}
-	gomod := strings.TrimSpace(string(out))
-	if gomod == "" || gomod == os.DevNull {
-		return "", fmt.Errorf("not inside the module: run atbench from the repository")
-	}
 	bin := filepath.Join(cfg.dir, "atbench-nomerkle")
-	build := exec.CommandContext(ctx, "go", "build", "-tags", "nomerkle", "-o", bin, "./cmd/atbench")
-	build.Dir = filepath.Dir(gomod)
-	build.Stdout, build.Stderr = os.Stderr, os.Stderr
-	if err := build.Run(); err != nil {
-		return "", fmt.Errorf("go build -tags nomerkle ./cmd/atbench: %w", err)
-	}
-	return bin, nil
+	return bin, benchkit.Build(ctx, bin, "./cmd/atbench", "nomerkle")
 }
 
 // benchIngestOnly is the child's side of benchMerkle (-run ingestapi): one
 // round of the ingest benchmark's API side and of the store alone, printed
 // on a line that benchMerkle reads.
-func benchIngestOnly(ctx context.Context, cfg *config) ([]result, error) {
+func benchIngestOnly(ctx context.Context, cfg *config) ([]benchkit.Result, error) {
 	on, err := merkleIsOn(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
 	batches := cfg.ingestN / batchSize
-	api, _, err := ingestAPI(ctx, cfg, newGen(cfg.seed), "ingest-api", batches, 1, nil)
+	api, _, err := ingestAPI(ctx, cfg, benchkit.NewGen(cfg.seed), "ingest-api", batches, 1, nil)
 	if err != nil {
 		return nil, err
 	}
-	store, err := ingestStore(ctx, cfg, newGen(cfg.seed), "ingest-store", batches)
+	store, err := ingestStore(ctx, cfg, benchkit.NewGen(cfg.seed), "ingest-store", batches)
 	if err != nil {
 		return nil, err
 	}
@@ -96,7 +83,7 @@ func benchIngestOnly(ctx context.Context, cfg *config) ([]result, error) {
 // ingestStore appends batches+1 batches of 500 records through the store's
 // AppendRecords (no HTTP) into a fresh database and returns the records per
 // second of the last batches.
-func ingestStore(ctx context.Context, cfg *config, g *gen, name string, batches int) (float64, error) {
+func ingestStore(ctx context.Context, cfg *config, g *benchkit.Gen, name string, batches int) (float64, error) {
 	e, err := newEnv(ctx, cfg, name, nil)
 	if err != nil {
 		return 0, err
@@ -107,7 +94,7 @@ func ingestStore(ctx context.Context, cfg *config, g *gen, name string, batches 
 	for i := range all {
 		all[i] = make([]audittrail.Entry, batchSize)
 		for j := range all[i] {
-			all[i][j] = audittrail.Entry{Records: []*audittrail.Record{g.item(now).record(now)}}
+			all[i][j] = audittrail.Entry{Records: []*audittrail.Record{g.Item(now).Record(accountID, keyName, now)}}
 		}
 	}
 	if _, err := e.db.AppendRecords(ctx, accountID, all[0]); err != nil { // warm-up
@@ -125,7 +112,7 @@ func ingestStore(ctx context.Context, cfg *config, g *gen, name string, batches 
 // benchMerkle alternates rounds of the ingest benchmark with the log on
 // (this process) and off (a child built with -tags nomerkle), each round
 // starting from empty databases, and compares the medians.
-func benchMerkle(ctx context.Context, cfg *config) ([]result, error) {
+func benchMerkle(ctx context.Context, cfg *config) ([]benchkit.Result, error) {
 	on, err := merkleIsOn(ctx, cfg)
 	if err != nil {
 		return nil, err
@@ -146,7 +133,7 @@ func benchMerkle(ctx context.Context, cfg *config) ([]result, error) {
 		seed := uint64(round + 1)
 		runOn := func() error {
 			var prof *profiler
-			api, _, err := ingestAPI(ctx, cfg, newGen(seed), fmt.Sprintf("merkle-on-api-%d", round), batches, 1, func() {
+			api, _, err := ingestAPI(ctx, cfg, benchkit.NewGen(seed), fmt.Sprintf("merkle-on-api-%d", round), batches, 1, func() {
 				if round == cfg.rounds-1 {
 					prof = startProfile(cfg, "merkle-ingest")
 				}
@@ -157,7 +144,7 @@ func benchMerkle(ctx context.Context, cfg *config) ([]result, error) {
 			if err != nil {
 				return err
 			}
-			store, err := ingestStore(ctx, cfg, newGen(seed), fmt.Sprintf("merkle-on-store-%d", round), batches)
+			store, err := ingestStore(ctx, cfg, benchkit.NewGen(seed), fmt.Sprintf("merkle-on-store-%d", round), batches)
 			if err != nil {
 				return err
 			}
@@ -183,15 +170,15 @@ func benchMerkle(ctx context.Context, cfg *config) ([]result, error) {
 			return nil, err
 		}
 		fmt.Printf("  round %d: API on %s, off %s (%.2f); store on %s, off %s (%.2f)\n", round+1,
-			rate(onAPI[round], "rec/s"), rate(offAPI[round], "rec/s"), onAPI[round]/offAPI[round],
-			rate(onStore[round], "rec/s"), rate(offStore[round], "rec/s"), onStore[round]/offStore[round])
+			benchkit.Rate(onAPI[round], "rec/s"), benchkit.Rate(offAPI[round], "rec/s"), onAPI[round]/offAPI[round],
+			benchkit.Rate(onStore[round], "rec/s"), benchkit.Rate(offStore[round], "rec/s"), onStore[round]/offStore[round])
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
 	}
-	return []result{
-		higherBetter("ingest, Merkle log on ÷ off", spread(onAPI, "rec/s"), spread(offAPI, "rec/s")+" off", median(onAPI)/median(offAPI), 0.85),
-		info("  store alone, on ÷ off", spread(onStore, "rec/s"), spread(offStore, "rec/s")+" off", median(onStore)/median(offStore)),
+	return []benchkit.Result{
+		benchkit.HigherBetter("ingest, Merkle log on ÷ off", benchkit.Spread(onAPI, "rec/s"), benchkit.Spread(offAPI, "rec/s")+" off", benchkit.Median(onAPI)/benchkit.Median(offAPI), 0.85),
+		benchkit.Info("  store alone, on ÷ off", benchkit.Spread(onStore, "rec/s"), benchkit.Spread(offStore, "rec/s")+" off", benchkit.Median(onStore)/benchkit.Median(offStore)),
 	}, nil
 }
 
@@ -236,7 +223,7 @@ func runIngestChild(ctx context.Context, cfg *config, bin string, seed uint64) (
 // columns SHA-256-hashed) and ours (tlog.Verify over the store, as
 // `audittrail verify --account` runs it: LeafHashes, FindCheckpoints,
 // IterateRecordsBySeq).
-func benchVerify(ctx context.Context, cfg *config) ([]result, error) {
+func benchVerify(ctx context.Context, cfg *config) ([]benchkit.Result, error) {
 	now := time.Now()
 	start, end := audittrail.DefaultRetention.Start(now).Add(48*time.Hour), now.Add(-time.Minute)
 	enabledAt := start.Add(-time.Hour)
@@ -277,9 +264,9 @@ func benchVerify(ctx context.Context, cfg *config) ([]result, error) {
 	if err != nil {
 		return nil, err
 	}
-	fmt.Printf("  %s records in the log, %d checkpoints\n", commas(int64(size)), len(cps))
+	fmt.Printf("  %s records in the log, %d checkpoints\n", benchkit.Commas(int64(size)), len(cps))
 
-	raw, err := openRaw(e.path, true)
+	raw, err := benchkit.OpenRaw(e.path, true)
 	if err != nil {
 		return nil, err
 	}
@@ -330,12 +317,12 @@ func benchVerify(ctx context.Context, cfg *config) ([]result, error) {
 		for _, v := range vs {
 			lo, hi = min(lo, v), max(hi, v)
 		}
-		return fmt.Sprintf("%.2f s (%.2f–%.2f)", median(vs), lo, hi)
+		return fmt.Sprintf("%.2f s (%.2f–%.2f)", benchkit.Median(vs), lo, hi)
 	}
-	n := commas(int64(size))
-	return []result{
-		lowerBetter("verify, "+n+" records", secs(ours), secs(base)+" scan+SHA-256", median(ours)/median(base), 2),
-		info("  store scan + leaf hashes only", secs(scan), "same baseline", median(scan)/median(base)),
+	n := benchkit.Commas(int64(size))
+	return []benchkit.Result{
+		benchkit.LowerBetter("verify, "+n+" records", secs(ours), secs(base)+" scan+SHA-256", benchkit.Median(ours)/benchkit.Median(base), 2),
+		benchkit.Info("  store scan + leaf hashes only", secs(scan), "same baseline", benchkit.Median(scan)/benchkit.Median(base)),
 	}, nil
 }
 
@@ -345,36 +332,32 @@ func benchVerify(ctx context.Context, cfg *config) ([]result, error) {
 // hashing the rows.
 func verifyBaseline(ctx context.Context, raw *sql.DB) (time.Duration, int, error) {
 	begin := time.Now()
-	rows, err := raw.QueryContext(ctx, `SELECT `+recordColumns+` FROM records WHERE account_id = ? ORDER BY seq`, accountID)
+	rows, err := raw.QueryContext(ctx, `SELECT `+benchkit.RecordColumns+` FROM records WHERE account_id = ? ORDER BY seq`, accountID)
 	if err != nil {
 		return 0, 0, err
 	}
 	defer rows.Close()
 	var (
-		acct, id, changeID, objectType, objectID, objectName, actionType, element string
-		oldValue, newValue, originator, source                                    string
-		seq, date, receivedAt                                                     int64
-		automatic                                                                 bool
-		n                                                                         int
-		sink                                                                      byte
-		num                                                                       [8]byte
+		c    benchkit.RawRecord
+		n    int
+		sink byte
+		num  [8]byte
 	)
 	h := sha256.New()
 	var sum []byte
 	for rows.Next() {
-		if err := rows.Scan(&acct, &seq, &id, &changeID, &objectType, &objectID, &objectName, &actionType, &element,
-			&oldValue, &newValue, &date, &originator, &automatic, &receivedAt, &source); err != nil {
+		if err := c.Scan(rows); err != nil {
 			return 0, n, err
 		}
 		h.Reset()
-		for _, s := range []string{changeID, objectType, objectID, objectName, actionType, element, oldValue, newValue, originator, source} {
+		for _, s := range []string{c.ChangeID, c.ObjectType, c.ObjectID, c.ObjectName, c.ActionType, c.Element, c.OldValue, c.NewValue, c.Originator, c.Source} {
 			io.WriteString(h, s)
 		}
-		binary.BigEndian.PutUint64(num[:], uint64(seq))
+		binary.BigEndian.PutUint64(num[:], uint64(c.Seq))
 		h.Write(num[:])
-		binary.BigEndian.PutUint64(num[:], uint64(date))
+		binary.BigEndian.PutUint64(num[:], uint64(c.Date))
 		h.Write(num[:])
-		if automatic {
+		if c.Automatic {
 			h.Write([]byte{1})
 		}
 		sum = h.Sum(sum[:0])

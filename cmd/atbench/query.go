@@ -7,12 +7,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/url"
-	"os"
 	"strings"
 	"time"
 
 	"github.com/audittrail/audittrail"
 	athttp "github.com/audittrail/audittrail/http"
+	"github.com/audittrail/audittrail/internal/benchkit"
 )
 
 const (
@@ -23,7 +23,7 @@ const (
 // benchQuery fills one account with cfg.queryN records, then measures the
 // first page and a deep page of a filtered listing through the API versus
 // the store's keyset SELECT run directly on a connection of its own.
-func benchQuery(ctx context.Context, cfg *config) ([]result, error) {
+func benchQuery(ctx context.Context, cfg *config) ([]benchkit.Result, error) {
 	now := time.Now()
 	// Dates spread over the retention window of 13 months (less two days,
 	// so that none falls out of the window while the benchmark runs).
@@ -39,7 +39,7 @@ func benchQuery(ctx context.Context, cfg *config) ([]result, error) {
 		return nil, fmt.Errorf("fill: %w", err)
 	}
 
-	raw, err := openRaw(e.path, true)
+	raw, err := benchkit.OpenRaw(e.path, true)
 	if err != nil {
 		return nil, err
 	}
@@ -75,7 +75,7 @@ func benchQuery(ctx context.Context, cfg *config) ([]result, error) {
 	// The deep page must be full and have a next page, as page 1 has.
 	deep := min(cfg.queryPage, (matches-1)/pageLimit)
 	fmt.Printf("  filter %s: %s of %s records match, %s pages of %d; deep page: %d\n",
-		cfg.queryFilter, commas(int64(matches)), commas(int64(cfg.queryN)), commas(int64(pages)), pageLimit, deep)
+		cfg.queryFilter, benchkit.Commas(int64(matches)), benchkit.Commas(int64(cfg.queryN)), benchkit.Commas(int64(pages)), pageLimit, deep)
 	if deep < 2 {
 		return nil, fmt.Errorf("the filter matches %d records: too few pages to measure a deep page", matches)
 	}
@@ -150,7 +150,7 @@ func benchQuery(ctx context.Context, cfg *config) ([]result, error) {
 	if err := json.Unmarshal(buf.Bytes(), &page); err != nil || len(page.Records) != pageLimit || page.NextCursor == nil {
 		return nil, fmt.Errorf("page 1 through the API: %d records, next_cursor %v, %v", len(page.Records), page.NextCursor, err)
 	}
-	fmt.Printf("  page 1 through the API: %d records, %s bytes of JSON\n", len(page.Records), commas(int64(buf.Len())))
+	fmt.Printf("  page 1 through the API: %d records, %s bytes of JSON\n", len(page.Records), benchkit.Commas(int64(buf.Len())))
 
 	// Warm up, then measure, interleaved so that noise hits every series alike.
 	series := []struct {
@@ -178,7 +178,7 @@ func benchQuery(ctx context.Context, cfg *config) ([]result, error) {
 	}
 	fmt.Printf("  %d repetitions each, after 5 warm-ups (SQLite %s):\n", cfg.reps, version)
 	for _, s := range series {
-		fmt.Printf("    %-16s p50 %s  p90 %s\n", s.name, msStr(percentile(s.d, 50)), msStr(percentile(s.d, 90)))
+		fmt.Printf("    %-16s p50 %s  p90 %s\n", s.name, benchkit.Ms(benchkit.Percentile(s.d, 50)), benchkit.Ms(benchkit.Percentile(s.d, 90)))
 	}
 
 	if cfg.cpuprofile != "" || cfg.trace != "" {
@@ -196,54 +196,27 @@ func benchQuery(ctx context.Context, cfg *config) ([]result, error) {
 		prof.stop()
 	}
 
-	p := func(i int, q float64) time.Duration { return percentile(series[i].d, q) }
+	p := func(i int, q float64) time.Duration { return benchkit.Percentile(series[i].d, q) }
 	ratio := func(a, b time.Duration) float64 { return float64(a) / float64(b) }
 	dp := fmt.Sprint(deep)
-	return []result{
-		lowerBetter("query page 1, p50", msStr(p(0, 50)), msStr(p(1, 50))+" raw", ratio(p(0, 50), p(1, 50)), 1.5),
-		info("query page 1, p90", msStr(p(0, 90)), msStr(p(1, 90))+" raw", ratio(p(0, 90), p(1, 90))),
-		lowerBetter("query page "+dp+", p50", msStr(p(2, 50)), msStr(p(3, 50))+" raw", ratio(p(2, 50), p(3, 50)), 1.5),
-		info("query page "+dp+", p90", msStr(p(2, 90)), msStr(p(3, 90))+" raw", ratio(p(2, 90), p(3, 90))),
-		lowerBetter("query page "+dp+" / page 1, p50", msStr(p(2, 50)), msStr(p(0, 50))+" page 1", ratio(p(2, 50), p(0, 50)), 1.5),
-		info("query page "+dp+" / page 1, p90", msStr(p(2, 90)), msStr(p(0, 90))+" page 1", ratio(p(2, 90), p(0, 90))),
+	return []benchkit.Result{
+		benchkit.LowerBetter("query page 1, p50", benchkit.Ms(p(0, 50)), benchkit.Ms(p(1, 50))+" raw", ratio(p(0, 50), p(1, 50)), 1.5),
+		benchkit.Info("query page 1, p90", benchkit.Ms(p(0, 90)), benchkit.Ms(p(1, 90))+" raw", ratio(p(0, 90), p(1, 90))),
+		benchkit.LowerBetter("query page "+dp+", p50", benchkit.Ms(p(2, 50)), benchkit.Ms(p(3, 50))+" raw", ratio(p(2, 50), p(3, 50)), 1.5),
+		benchkit.Info("query page "+dp+", p90", benchkit.Ms(p(2, 90)), benchkit.Ms(p(3, 90))+" raw", ratio(p(2, 90), p(3, 90))),
+		benchkit.LowerBetter("query page "+dp+" / page 1, p50", benchkit.Ms(p(2, 50)), benchkit.Ms(p(0, 50))+" page 1", ratio(p(2, 50), p(0, 50)), 1.5),
+		benchkit.Info("query page "+dp+" / page 1, p90", benchkit.Ms(p(2, 90)), benchkit.Ms(p(0, 90))+" page 1", ratio(p(2, 90), p(0, 90))),
 	}, nil
 }
 
 // fill appends n records dated from start to end, in date order (as records
 // arrive), through the store's AppendRecords in batches of fillBatch.
 func fill(ctx context.Context, e *env, n int, start, end time.Time) error {
-	g := newGen(7)
-	step := end.Sub(start) / time.Duration(n)
-	begin := time.Now()
-	last := begin
-	for done := 0; done < n; {
-		k := min(fillBatch, n-done)
-		entries := make([]audittrail.Entry, k)
-		for i := range entries {
-			date := start.Add(time.Duration(done+i) * step).Add(time.Duration(g.r.Int64N(int64(step) + 1)))
-			entries[i] = audittrail.Entry{Records: []*audittrail.Record{g.item(time.Time{}).record(date)}}
-		}
-		if _, err := e.db.AppendRecords(ctx, accountID, entries); err != nil {
-			return err
-		}
-		done += k
-		if time.Since(last) > 10*time.Second || done == n {
-			last = time.Now()
-			fmt.Printf("  fill: %s records in %s (%s)\n", commas(int64(done)), time.Since(begin).Round(time.Second),
-				rate(float64(done)/time.Since(begin).Seconds(), "rec/s"))
-		}
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-	}
-	var size int64
-	for _, s := range []string{"", "-wal"} {
-		if st, err := os.Stat(e.path + s); err == nil {
-			size += st.Size()
-		}
+	if err := benchkit.Fill(ctx, e.db, benchkit.NewGen(7), accountID, keyName, n, fillBatch, start, end); err != nil {
+		return err
 	}
 	fmt.Printf("  filled through the store's AppendRecords, %d records per call, dates %s to %s; database %s MB\n",
-		fillBatch, start.Format(time.DateOnly), end.Format(time.DateOnly), commas(size>>20))
+		fillBatch, start.Format(time.DateOnly), end.Format(time.DateOnly), benchkit.Commas(benchkit.DBSize(e.path)>>20))
 	return nil
 }
 
@@ -290,16 +263,10 @@ func rawPage(ctx context.Context, db *sql.DB, f audittrail.RecordFilter) (int, e
 		return 0, err
 	}
 	defer rows.Close()
-	var (
-		acct, id, changeID, objectType, objectID, objectName, actionType, element string
-		oldValue, newValue, originator, source                                    string
-		seq, date, receivedAt                                                     int64
-		automatic                                                                 bool
-		n                                                                         int
-	)
+	var c benchkit.RawRecord
+	n := 0
 	for rows.Next() {
-		if err := rows.Scan(&acct, &seq, &id, &changeID, &objectType, &objectID, &objectName, &actionType, &element,
-			&oldValue, &newValue, &date, &originator, &automatic, &receivedAt, &source); err != nil {
+		if err := c.Scan(rows); err != nil {
 			return n, err
 		}
 		n++

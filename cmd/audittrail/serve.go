@@ -31,6 +31,12 @@ type ServeCommand struct {
 	LoginAttempts int
 	LoginWindow   time.Duration
 	Keys          keyFlags
+	Rates         rateFlags
+
+	// DrainTimeout bounds how long a stop waits for the requests in flight;
+	// DrainDelay is how long it answers new requests with 503 at least.
+	DrainTimeout time.Duration
+	DrainDelay   time.Duration
 
 	cancel context.CancelFunc // stops the background jobs
 	jobs   sync.WaitGroup
@@ -38,6 +44,7 @@ type ServeCommand struct {
 	store    audittrail.Store
 	server   *http.Server
 	listener net.Listener
+	drainer  *athttp.Drainer
 	logger   *slog.Logger
 }
 
@@ -50,6 +57,7 @@ func (m *ServeCommand) ParseFlags(args []string) error {
 	fs.StringVar(&m.Addr, "addr", ":8080", "address to listen on (use :0 for any free port)")
 	m.Storage.register(fs)
 	m.Keys.register(fs)
+	m.Rates.register(fs)
 	fs.StringVar(&m.Catalog, "catalog", "", "JSON file of object types to add to the built-in catalog")
 	fs.StringVar(&m.Retention, "retention", "13mo", "how long records are kept: months (13mo) or a Go duration (36h)")
 	fs.BoolVar(&m.Demo, "demo", false, "create the demo account (admin / admin) with a year of history on an empty store")
@@ -57,6 +65,8 @@ func (m *ServeCommand) ParseFlags(args []string) error {
 	fs.StringVar(&m.LogFormat, "log-format", "text", "log format: text or json")
 	fs.IntVar(&m.LoginAttempts, "login-attempts", athttp.DefaultLoginAttempts, "failed logins allowed per account and login name within --login-window")
 	fs.DurationVar(&m.LoginWindow, "login-window", athttp.DefaultLoginWindow, "window of --login-attempts; a throttled login may try again when its oldest failure leaves it")
+	fs.DurationVar(&m.DrainTimeout, "drain-timeout", 30*time.Second, "on SIGTERM, how long to wait for the requests in flight before cutting them short")
+	fs.DurationVar(&m.DrainDelay, "drain-delay", 0, "on SIGTERM, how long at least to keep answering new requests with 503 before closing the listener, so that a load balancer polling /readyz stops sending first")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "usage: audittrail serve [--addr :8080] [--data DIR | --db postgres://...] [--catalog FILE] [--retention 13mo] [--demo]")
 		fs.PrintDefaults()
@@ -93,6 +103,9 @@ func (m *ServeCommand) Run(ctx context.Context) error {
 		return fmt.Errorf("--login-attempts must be at least 1 and --login-window positive")
 	}
 	srv.SetLoginThrottle(m.LoginAttempts, m.LoginWindow)
+	if err := m.Rates.apply(srv, m.logger); err != nil {
+		return err
+	}
 	if srv.OperatorToken == "" {
 		m.logger.Warn("AUDITTRAIL_OPERATOR_TOKEN is not set: the operator API (creating accounts) is off")
 	}
@@ -118,8 +131,9 @@ func (m *ServeCommand) Run(ctx context.Context) error {
 	if m.listener, err = net.Listen("tcp", m.Addr); err != nil {
 		return err
 	}
+	m.drainer = athttp.NewDrainer(ui.New(srv, m.store, catalog, retention, m.logger))
 	m.server = &http.Server{
-		Handler:           ui.New(srv, m.store, catalog, retention, m.logger),
+		Handler:           m.drainer,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       60 * time.Second,
 		IdleTimeout:       120 * time.Second,
@@ -144,14 +158,13 @@ func (m *ServeCommand) URL() string {
 	return net.JoinHostPort(host, fmt.Sprint(addr.Port))
 }
 
-// Close stops accepting requests, lets those in flight finish (up to 30
-// seconds), then closes the store.
+// Close stops the service without losing a request: it drains (see drain),
+// stops the background jobs, then closes the store once its writer has
+// answered every write it took.
 func (m *ServeCommand) Close() error {
 	var errs []error
 	if m.server != nil {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		errs = append(errs, m.server.Shutdown(ctx))
+		errs = append(errs, m.drain())
 	}
 	if m.cancel != nil {
 		m.cancel()
@@ -161,6 +174,38 @@ func (m *ServeCommand) Close() error {
 		errs = append(errs, m.store.Close())
 	}
 	return errors.Join(errs...)
+}
+
+// drain answers every new request with 503 unavailable (/readyz included)
+// while the requests in flight run to their end, for at least DrainDelay and
+// at most DrainTimeout, then closes the listener and the connections. It
+// fails when requests were still running at DrainTimeout and were cut short.
+func (m *ServeCommand) drain() error {
+	start := time.Now()
+	timeout := m.DrainTimeout
+	if timeout <= 0 {
+		timeout = 30 * time.Second
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	m.logger.Info("stopping: new requests are answered 503 while those in flight finish",
+		"in_flight", m.drainer.Active(), "drain_timeout", timeout.String())
+	err := m.drainer.Drain(ctx)
+	if err == nil {
+		if rest := m.DrainDelay - time.Since(start); rest > 0 {
+			select {
+			case <-time.After(rest):
+			case <-ctx.Done():
+			}
+		}
+		err = m.server.Shutdown(ctx)
+	}
+	if err != nil {
+		m.server.Close()
+		return fmt.Errorf("stop: %d requests still running after %s were cut short: %w", m.drainer.Active(), timeout, err)
+	}
+	m.logger.Info("stopped serving", "drained_in", time.Since(start).String())
+	return nil
 }
 
 func newLogger(format string) *slog.Logger {

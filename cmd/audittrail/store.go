@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 
 	"github.com/audittrail/audittrail"
+	"github.com/audittrail/audittrail/postgres"
 	"github.com/audittrail/audittrail/sqlite"
 )
 
@@ -23,7 +24,12 @@ func (s *storageFlags) openReadOnly() (audittrail.Store, error) {
 
 func (s *storageFlags) openStore(readOnly bool) (audittrail.Store, error) {
 	if s.DB != "" {
-		return nil, fmt.Errorf("open %s: the PostgreSQL backend is not part of this build yet", redactURL(s.DB))
+		db := postgres.NewDB(s.DB)
+		db.ReadOnly = readOnly
+		if err := db.Open(); err != nil {
+			return nil, fmt.Errorf("open %s: %w", redactURL(s.DB), err)
+		}
+		return db, nil
 	}
 	if !readOnly {
 		if err := os.MkdirAll(s.Data, 0o700); err != nil {

@@ -15,14 +15,15 @@ import (
 	"time"
 
 	"github.com/audittrail/audittrail"
+	"github.com/audittrail/audittrail/internal/benchkit"
 )
 
 // benchCSV measures the server's CSV export of all d.n records, end to end
 // through HTTP, in records/s, against the raw SELECT of the same rows and
 // columns written with encoding/csv to io.Discard; the sides alternate.
-func benchCSV(ctx context.Context, cfg *config, srv *server, d *dataset) ([]result, error) {
+func benchCSV(ctx context.Context, cfg *config, srv *benchkit.Server, d *dataset) ([]benchkit.Result, error) {
 	path := "/api/v1/accounts/" + accountID + "/records/export.csv"
-	raw, err := openRaw(d.dbPath)
+	raw, err := benchkit.OpenRaw(d.dbPath, true)
 	if err != nil {
 		return nil, err
 	}
@@ -44,16 +45,16 @@ func benchCSV(ctx context.Context, cfg *config, srv *server, d *dataset) ([]resu
 		return nil, fmt.Errorf("baseline: %d rows, want %d", rn, d.n)
 	}
 	fmt.Printf("  warm-up: the server's CSV is %s bytes, %s rows (read back with encoding/csv); the baseline's %s bytes\n",
-		commas(size), commas(int64(lines)), commas(rsize))
+		benchkit.Commas(size), benchkit.Commas(int64(lines)), benchkit.Commas(rsize))
 
 	var ours, base []float64
 	var peaks []int64
 	for i := range cfg.rounds {
-		s := sampleRSS(srv.pid(), cfg.sample)
+		s := benchkit.SampleRSS(srv.PID(), cfg.sample)
 		begin := time.Now()
-		n, err := srv.get(ctx, path, d.token, nil)
+		n, err := srv.Get(ctx, path, d.token, nil)
 		elapsed := time.Since(begin)
-		peak, _, serr := s.stop()
+		peak, _, serr := s.Stop()
 		if err != nil {
 			return nil, err
 		}
@@ -71,19 +72,19 @@ func benchCSV(ctx context.Context, cfg *config, srv *server, d *dataset) ([]resu
 		}
 		base = append(base, float64(d.n)/belapsed.Seconds())
 		fmt.Printf("  round %d: server %s, %s (%s bytes; peak VmRSS %s)   raw SELECT + encoding/csv %s, %s (%s bytes)   ratio %.2f\n",
-			i+1, secs(elapsed), rate(ours[i], "rec/s"), commas(n), mb(peak), secs(belapsed), rate(base[i], "rec/s"), commas(bn), ours[i]/base[i])
+			i+1, benchkit.Secs(elapsed), benchkit.Rate(ours[i], "rec/s"), benchkit.Commas(n), benchkit.MB(peak), benchkit.Secs(belapsed), benchkit.Rate(base[i], "rec/s"), benchkit.Commas(bn), ours[i]/base[i])
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
 	}
-	_, hwm, err := memStatus(srv.pid())
+	_, hwm, err := benchkit.MemStatus(srv.PID())
 	if err != nil {
 		return nil, err
 	}
-	name := fmt.Sprintf("csv export, %s records", commas(int64(d.n)))
-	return []result{
-		higherBetter(name, spreadRate(ours, "rec/s"), spreadRate(base, "rec/s")+" raw", median(ours)/median(base), 0.70),
-		info("  server peak VmRSS (sampled)", mb(slices.Max(peaks)), "VmHWM "+mb(hwm)+" at the end", math.NaN()),
+	name := fmt.Sprintf("csv export, %s records", benchkit.Commas(int64(d.n)))
+	return []benchkit.Result{
+		benchkit.HigherBetter(name, benchkit.Spread(ours, "rec/s"), benchkit.Spread(base, "rec/s")+" raw", benchkit.Median(ours)/benchkit.Median(base), 0.70),
+		benchkit.Info("  server peak VmRSS (sampled)", benchkit.MB(slices.Max(peaks)), "VmHWM "+benchkit.MB(hwm)+" at the end", math.NaN()),
 	}, nil
 }
 
@@ -92,7 +93,7 @@ func benchCSV(ctx context.Context, cfg *config, srv *server, d *dataset) ([]resu
 // columns the export shows, as stored, with encoding/csv to io.Discard.
 func baselineCSV(ctx context.Context, raw *sql.DB) (n int, size int64, err error) {
 	from := audittrail.DefaultRetention.Start(time.Now()) // what the server's filter clamps from to
-	rows, err := raw.QueryContext(ctx, `SELECT `+recordColumns+` FROM records WHERE account_id = ? AND date >= ? ORDER BY date DESC, seq DESC`,
+	rows, err := raw.QueryContext(ctx, `SELECT `+benchkit.RecordColumns+` FROM records WHERE account_id = ? AND date >= ? ORDER BY date DESC, seq DESC`,
 		accountID, from.UnixMilli())
 	if err != nil {
 		return 0, 0, err
@@ -103,14 +104,14 @@ func baselineCSV(ctx context.Context, raw *sql.DB) (n int, size int64, err error
 	if err := w.Write([]string{"Object Type", "Object Name", "Action Type", "Element", "Old Value", "New Value", "Date", "Originator"}); err != nil {
 		return 0, 0, err
 	}
-	var c rawCols
+	var c benchkit.RawRecord
 	rec := make([]string, 8)
 	for rows.Next() {
-		if err := c.scan(rows); err != nil {
+		if err := c.Scan(rows); err != nil {
 			return n, 0, err
 		}
 		rec[0], rec[1], rec[2], rec[3], rec[4], rec[5], rec[6], rec[7] =
-			c.objectType, c.objectName, c.actionType, c.element, c.oldValue, c.newValue, strconv.FormatInt(c.date, 10), c.originator
+			c.ObjectType, c.ObjectName, c.ActionType, c.Element, c.OldValue, c.NewValue, strconv.FormatInt(c.Date, 10), c.Originator
 		if err := w.Write(rec); err != nil {
 			return n, 0, err
 		}
@@ -125,12 +126,12 @@ func baselineCSV(ctx context.Context, raw *sql.DB) (n int, size int64, err error
 
 // readCSVExport reads the server's CSV with encoding/csv as it streams in,
 // and returns its rows (header included) and bytes.
-func readCSVExport(ctx context.Context, srv *server, path, token string) (rows int, size int64, err error) {
+func readCSVExport(ctx context.Context, srv *benchkit.Server, path, token string) (rows int, size int64, err error) {
 	pr, pw := io.Pipe()
 	done := make(chan error, 1)
 	go func() {
 		var err error
-		size, err = srv.get(ctx, path, token, pw)
+		size, err = srv.Get(ctx, path, token, pw)
 		pw.CloseWithError(err)
 		done <- err
 	}()

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"fmt"
 	"net/url"
@@ -12,9 +11,9 @@ import (
 
 	"github.com/audittrail/audittrail"
 	"github.com/audittrail/audittrail/export"
+	"github.com/audittrail/audittrail/internal/benchkit"
 	"github.com/audittrail/audittrail/sqlite"
 	"github.com/xuri/excelize/v2"
-	_ "modernc.org/sqlite" // the "sqlite" driver of the raw baseline (the store registers it too)
 )
 
 // dataset is what the benchmarks need of the filled data directory.
@@ -96,44 +95,14 @@ func fillStore(ctx context.Context, d *dataset, n int) error {
 
 	// Every date distinct, to the millisecond, so that a `from` selects
 	// exactly the newest 100,000 when there are more.
-	step := end.Sub(start) / time.Duration(n)
-	if step < 2*time.Millisecond {
-		return fmt.Errorf("-n %d: too many records for distinct dates", n)
-	}
-	g := newGen(7)
-	begin, last := time.Now(), time.Now()
-	for done := 0; done < n; {
-		k := min(fillBatch, n-done)
-		entries := make([]audittrail.Entry, k)
-		for i := range entries {
-			jitter := time.Duration(g.r.Int64N(int64(step - time.Millisecond)))
-			date := start.Add(time.Duration(done+i) * step).Add(jitter)
-			entries[i] = audittrail.Entry{Records: []*audittrail.Record{g.record(date)}}
-		}
-		if _, err := db.AppendRecords(ctx, accountID, entries); err != nil {
-			return err
-		}
-		done += k
-		if time.Since(last) > 10*time.Second || done == n {
-			last = time.Now()
-			fmt.Printf("  fill: %s records in %s (%s)\n", commas(int64(done)), time.Since(begin).Round(time.Second),
-				rate(float64(done)/time.Since(begin).Seconds(), "rec/s"))
-		}
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
+	if err := benchkit.Fill(ctx, db, benchkit.NewGen(7), accountID, "bench-platform", n, fillBatch, start, end); err != nil {
+		return fmt.Errorf("-n %d: %w", n, err)
 	}
 	if err := db.Close(); err != nil { // checkpoints the WAL into the file, as a server's stop would
 		return err
 	}
-	var size int64
-	for _, s := range []string{"", "-wal"} {
-		if st, err := os.Stat(d.dbPath + s); err == nil {
-			size += st.Size()
-		}
-	}
 	fmt.Printf("  through the store's AppendRecords, %d per call; dates %s to %s; account zone %s; database %s MB\n",
-		fillBatch, start.Format(time.DateOnly), end.Format(time.DateOnly), timezone, commas(size>>20))
+		fillBatch, start.Format(time.DateOnly), end.Format(time.DateOnly), timezone, benchkit.Commas(benchkit.DBSize(d.dbPath)>>20))
 	return nil
 }
 
@@ -141,7 +110,7 @@ func fillStore(ctx context.Context, d *dataset, n int) error {
 // turns them into the cells the export writes: labels from the catalog, the
 // date as Excel's serial number in the account's zone, the originator's name.
 func prepareRows(ctx context.Context, d *dataset) error {
-	raw, err := openRaw(d.dbPath)
+	raw, err := benchkit.OpenRaw(d.dbPath, true)
 	if err != nil {
 		return err
 	}
@@ -171,7 +140,7 @@ func prepareRows(ctx context.Context, d *dataset) error {
 		return err
 	}
 
-	rows, err := raw.QueryContext(ctx, `SELECT `+recordColumns+` FROM records WHERE account_id = ? AND date >= ? ORDER BY date DESC, seq DESC`,
+	rows, err := raw.QueryContext(ctx, `SELECT `+benchkit.RecordColumns+` FROM records WHERE account_id = ? AND date >= ? ORDER BY date DESC, seq DESC`,
 		accountID, from.UnixMilli())
 	if err != nil {
 		return err
@@ -183,16 +152,16 @@ func prepareRows(ctx context.Context, d *dataset) error {
 	}
 	d.rows = append(make([][]any, 0, d.xlsxN+1), header)
 	for rows.Next() {
-		var c rawCols
-		if err := c.scan(rows); err != nil {
+		var c benchkit.RawRecord
+		if err := c.Scan(rows); err != nil {
 			return err
 		}
 		var o audittrail.Originator
-		if err := json.Unmarshal([]byte(c.originator), &o); err != nil {
+		if err := json.Unmarshal([]byte(c.Originator), &o); err != nil {
 			return err
 		}
-		d.rows = append(d.rows, []any{d.cat.Label(c.objectType), c.objectName, audittrail.ActionLabel(c.actionType), c.element,
-			c.oldValue, c.newValue, excelize.Cell{StyleID: d.dateStyle, Value: export.ExcelTime(time.UnixMilli(c.date), d.loc)}, o.Name})
+		d.rows = append(d.rows, []any{d.cat.Label(c.ObjectType), c.ObjectName, audittrail.ActionLabel(c.ActionType), c.Element,
+			c.OldValue, c.NewValue, excelize.Cell{StyleID: d.dateStyle, Value: export.ExcelTime(time.UnixMilli(c.Date), d.loc)}, o.Name})
 	}
 	if err := rows.Err(); err != nil {
 		return err
@@ -200,64 +169,8 @@ func prepareRows(ctx context.Context, d *dataset) error {
 	if len(d.rows)-1 != d.xlsxN {
 		return fmt.Errorf("%d rows for the xlsx export, want %d", len(d.rows)-1, d.xlsxN)
 	}
-	fmt.Printf("  xlsx: the newest %s records (query %q); baseline rows prepared in memory\n", commas(int64(d.xlsxN)), d.xlsxQuery())
+	fmt.Printf("  xlsx: the newest %s records (query %q); baseline rows prepared in memory\n", benchkit.Commas(int64(d.xlsxN)), d.xlsxQuery())
 	return nil
-}
-
-// recordColumns is a copy of the store's (sqlite/record.go): the raw
-// baseline reads the very columns the store reads.
-const recordColumns = `account_id, seq, id, change_id, object_type, object_id, object_name, action_type, element,
-	old_value, new_value, date, originator, automatic, received_at, source`
-
-// rawCols holds the recordColumns of a row, in the store's column types.
-type rawCols struct {
-	acct, id, changeID, objectType, objectID, objectName, actionType, element string
-	oldValue, newValue, originator, source                                    string
-	seq, date, receivedAt                                                     int64
-	automatic                                                                 bool
-}
-
-func (c *rawCols) scan(rows *sql.Rows) error {
-	return rows.Scan(&c.acct, &c.seq, &c.id, &c.changeID, &c.objectType, &c.objectID, &c.objectName, &c.actionType, &c.element,
-		&c.oldValue, &c.newValue, &c.date, &c.originator, &c.automatic, &c.receivedAt, &c.source)
-}
-
-// dsn is the store's data source name of a read connection (a copy of
-// sqlite.dsn, which is not exported): the baseline reads with the same
-// pragmas.
-func dsn(path string) string {
-	q := url.Values{}
-	q.Add("_pragma", "busy_timeout(5000)")
-	q.Add("_pragma", "journal_mode(WAL)")
-	q.Add("_pragma", "synchronous(FULL)")
-	q.Add("_pragma", "foreign_keys(ON)")
-	q.Add("_pragma", "temp_store(MEMORY)")
-	q.Add("_pragma", "wal_autocheckpoint(0)")
-	q.Add("_pragma", "query_only(true)")
-	return path + "?" + q.Encode()
-}
-
-// openRaw opens a database/sql pool of one read-only connection on the
-// store's file, with the store's pragmas.
-func openRaw(path string) (*sql.DB, error) {
-	db, err := sql.Open("sqlite", dsn(path))
-	if err != nil {
-		return nil, err
-	}
-	db.SetMaxOpenConns(1)
-	db.SetMaxIdleConns(1)
-	db.SetConnMaxLifetime(0)
-	db.SetConnMaxIdleTime(0)
-	var mode string
-	if err := db.QueryRow(`PRAGMA journal_mode`).Scan(&mode); err != nil {
-		db.Close()
-		return nil, err
-	}
-	if mode != "wal" {
-		db.Close()
-		return nil, fmt.Errorf("raw connection: journal_mode %s, want wal", mode)
-	}
-	return db, nil
 }
 
 func ptr[T any](v T) *T { return &v }

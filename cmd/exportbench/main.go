@@ -28,13 +28,11 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"os/signal"
 	"path/filepath"
-	"runtime"
 	"runtime/pprof"
-	"strings"
-	"syscall"
 	"time"
+
+	"github.com/audittrail/audittrail/internal/benchkit"
 )
 
 const (
@@ -56,16 +54,7 @@ type config struct {
 	cpuprofile string
 }
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := run(ctx, os.Args[1:]); err == flag.ErrHelp {
-		os.Exit(2)
-	} else if err != nil {
-		fmt.Fprintln(os.Stderr, "exportbench:", err)
-		os.Exit(1)
-	}
-}
+func main() { benchkit.Main("exportbench", run) }
 
 func run(ctx context.Context, args []string) error {
 	var cfg config
@@ -88,20 +77,18 @@ func run(ctx context.Context, args []string) error {
 	}
 	cfg.rounds = max(1, cfg.rounds)
 
-	dir, err := os.MkdirTemp(cfg.parent, "exportbench-")
+	dir, done, err := benchkit.StartRun("exportbench", cfg.parent, cfg.keep)
 	if err != nil {
 		return err
 	}
+	defer done()
 	cfg.dir = dir
-	if !cfg.keep {
-		defer os.RemoveAll(dir)
-	}
-	printMachine(&cfg)
+	fmt.Printf("sizes    %d records, rounds %d, RSS sampled every %s\n", cfg.n, cfg.rounds, cfg.sample)
 
 	if cfg.bin == "" {
 		cfg.bin = filepath.Join(dir, "audittrail")
 		begin := time.Now()
-		if err := buildServer(ctx, cfg.bin); err != nil {
+		if err := benchkit.Build(ctx, cfg.bin, "./cmd/audittrail"); err != nil {
 			return err
 		}
 		fmt.Printf("built    %s in %s\n", cfg.bin, time.Since(begin).Round(time.Millisecond))
@@ -114,14 +101,14 @@ func run(ctx context.Context, args []string) error {
 		return fmt.Errorf("data: %w", err)
 	}
 
-	srv, err := startServer(ctx, cfg.bin, data, filepath.Join(dir, "server.log"))
+	srv, err := benchkit.StartServer(ctx, cfg.bin, filepath.Join(dir, "server.log"), nil, "--data", data)
 	if err != nil {
 		return err
 	}
-	defer srv.stop()
-	fmt.Printf("server   %s (pid %d), %s\n", srv.url, srv.pid(), rssString(srv.pid()))
+	defer srv.Stop()
+	fmt.Printf("server   %s (pid %d), %s\n", srv.URL, srv.PID(), benchkit.RSSString(srv.PID()))
 
-	var results []result
+	var results []benchkit.Result
 	fmt.Printf("\n== xlsx\n")
 	rs, err := benchXLSX(ctx, &cfg, srv, d)
 	if err != nil {
@@ -134,7 +121,7 @@ func run(ctx context.Context, args []string) error {
 		return fmt.Errorf("csv: %w", err)
 	}
 	results = append(results, rs...)
-	if err := srv.stop(); err != nil {
+	if err := srv.Stop(); err != nil {
 		fmt.Fprintln(os.Stderr, "exportbench: stopping the server:", err)
 	}
 
@@ -146,34 +133,11 @@ func run(ctx context.Context, args []string) error {
 	}
 
 	fmt.Println()
-	printTable(results)
+	benchkit.PrintTable(results)
 	if cfg.keep {
 		fmt.Printf("\nkept in %s\n", dir)
 	}
 	return nil
-}
-
-// printMachine prints what the figures depend on.
-func printMachine(cfg *config) {
-	fmt.Printf("exportbench  %s\n", time.Now().Format(time.RFC3339))
-	fmt.Printf("go       %s %s/%s, GOMAXPROCS %d, NumCPU %d\n", runtime.Version(), runtime.GOOS, runtime.GOARCH, runtime.GOMAXPROCS(0), runtime.NumCPU())
-	fmt.Printf("cpu      %s\n", cpuModel())
-	wd, _ := os.Getwd()
-	fmt.Printf("tempdir  %s (%s)\n", cfg.dir, describeFS(cfg.dir, wd))
-	fmt.Printf("sizes    %d records, rounds %d, RSS sampled every %s\n", cfg.n, cfg.rounds, cfg.sample)
-}
-
-func cpuModel() string {
-	b, err := os.ReadFile("/proc/cpuinfo")
-	if err != nil {
-		return "unknown"
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
-			return strings.TrimSpace(v)
-		}
-	}
-	return "unknown"
 }
 
 // withProfile runs fn under the CPU profiler, writing PREFIX-name.pprof.

@@ -11,6 +11,7 @@ import (
 	"github.com/audittrail/audittrail"
 	"github.com/audittrail/audittrail/export"
 	athttp "github.com/audittrail/audittrail/http"
+	"github.com/audittrail/audittrail/internal/benchkit"
 	"github.com/audittrail/audittrail/sqlite"
 )
 
@@ -24,7 +25,7 @@ func profileInProcess(ctx context.Context, cfg *config, d *dataset) error {
 	err := withProfile(cfg.cpuprofile, "xlsx-baseline", func() error {
 		begin := time.Now()
 		n, err := baselineXLSX(d)
-		fmt.Printf("  xlsx baseline in-process: %s bytes in %s\n", commas(n), secs(time.Since(begin)))
+		fmt.Printf("  xlsx baseline in-process: %s bytes in %s\n", benchkit.Commas(n), benchkit.Secs(time.Since(begin)))
 		return err
 	})
 	if err != nil {
@@ -64,7 +65,7 @@ func profileInProcess(ctx context.Context, cfg *config, d *dataset) error {
 			if err != nil {
 				return err
 			}
-			fmt.Printf("  %s in-process (export.Write over sqlite.DB): %s records, %s bytes in %s\n", format, commas(int64(n)), commas(cw.n), secs(time.Since(begin)))
+			fmt.Printf("  %s in-process (export.Write over sqlite.DB): %s records, %s bytes in %s\n", format, benchkit.Commas(int64(n)), benchkit.Commas(cw.n), benchkit.Secs(time.Since(begin)))
 			return nil
 		})
 		if err != nil {
@@ -73,7 +74,7 @@ func profileInProcess(ctx context.Context, cfg *config, d *dataset) error {
 		runtime.GC()
 	}
 
-	raw, err := openRaw(d.dbPath)
+	raw, err := benchkit.OpenRaw(d.dbPath, true)
 	if err != nil {
 		return err
 	}
@@ -81,7 +82,7 @@ func profileInProcess(ctx context.Context, cfg *config, d *dataset) error {
 	return withProfile(cfg.cpuprofile, "csv-baseline", func() error {
 		begin := time.Now()
 		n, size, err := baselineCSV(ctx, raw)
-		fmt.Printf("  csv baseline in-process: %s records, %s bytes in %s\n", commas(int64(n)), commas(size), secs(time.Since(begin)))
+		fmt.Printf("  csv baseline in-process: %s records, %s bytes in %s\n", benchkit.Commas(int64(n)), benchkit.Commas(size), benchkit.Secs(time.Since(begin)))
 		return err
 	})
 }

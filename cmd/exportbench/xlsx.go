@@ -11,18 +11,19 @@ import (
 	"time"
 
 	"github.com/audittrail/audittrail/export"
+	"github.com/audittrail/audittrail/internal/benchkit"
 	"github.com/xuri/excelize/v2"
 )
 
 // benchXLSX times the server's xlsx export of d.xlsxN records, end to end
 // through HTTP, while sampling the server's RSS, against excelize's
 // StreamWriter writing the same rows from memory; the sides alternate.
-func benchXLSX(ctx context.Context, cfg *config, srv *server, d *dataset) ([]result, error) {
+func benchXLSX(ctx context.Context, cfg *config, srv *benchkit.Server, d *dataset) ([]benchkit.Result, error) {
 	path := "/api/v1/accounts/" + accountID + "/records/export.xlsx" + d.xlsxQuery()
 
 	// Once, untimed: read the server's file back, and warm both sides up.
 	var buf bytes.Buffer
-	size, err := srv.get(ctx, path, d.token, &buf)
+	size, err := srv.Get(ctx, path, d.token, &buf)
 	if err != nil {
 		return nil, err
 	}
@@ -39,25 +40,25 @@ func benchXLSX(ctx context.Context, cfg *config, srv *server, d *dataset) ([]res
 		return nil, fmt.Errorf("baseline: %w", err)
 	}
 	fmt.Printf("  warm-up: the server's file is %s bytes, %s rows on sheet %q (read back with excelize); the baseline's %s bytes\n",
-		commas(size), commas(int64(nrows)), export.SheetName, commas(baseSize))
-	fmt.Printf("  server after the warm-up: %s\n", rssString(srv.pid()))
+		benchkit.Commas(size), benchkit.Commas(int64(nrows)), export.SheetName, benchkit.Commas(baseSize))
+	fmt.Printf("  server after the warm-up: %s\n", benchkit.RSSString(srv.PID()))
 
 	var ours, base []time.Duration
 	var peaks []int64
 	var hwm int64
 	for i := range cfg.rounds {
-		s := sampleRSS(srv.pid(), cfg.sample)
+		s := benchkit.SampleRSS(srv.PID(), cfg.sample)
 		begin := time.Now()
-		n, err := srv.get(ctx, path, d.token, nil)
+		n, err := srv.Get(ctx, path, d.token, nil)
 		elapsed := time.Since(begin)
-		peak, samples, serr := s.stop()
+		peak, samples, serr := s.Stop()
 		if err != nil {
 			return nil, err
 		}
 		if serr != nil {
 			return nil, fmt.Errorf("sampling the server's RSS: %w", serr)
 		}
-		_, h, err := memStatus(srv.pid())
+		_, h, err := benchkit.MemStatus(srv.PID())
 		if err != nil {
 			return nil, err
 		}
@@ -72,18 +73,18 @@ func benchXLSX(ctx context.Context, cfg *config, srv *server, d *dataset) ([]res
 		}
 		base = append(base, belapsed)
 		fmt.Printf("  round %d: server %s (%s bytes; peak VmRSS %s over %d samples, VmHWM %s)   baseline %s (%s bytes)   ratio %.2f\n",
-			i+1, secs(elapsed), commas(n), mb(peak), samples, mb(h), secs(belapsed), commas(bn), elapsed.Seconds()/belapsed.Seconds())
+			i+1, benchkit.Secs(elapsed), benchkit.Commas(n), benchkit.MB(peak), samples, benchkit.MB(h), benchkit.Secs(belapsed), benchkit.Commas(bn), elapsed.Seconds()/belapsed.Seconds())
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
 	}
 	peak := slices.Max(peaks)
-	name := fmt.Sprintf("xlsx export, %s records", commas(int64(d.xlsxN)))
-	return []result{
-		lowerBetter(name, spreadSecs(ours), spreadSecs(base)+" StreamWriter", float64(median(ours))/float64(median(base)), 1.5),
-		below("  server peak VmRSS (sampled)", mb(peak), mb(rssLimit)+" limit", float64(peak)/rssLimit),
-		below("  server VmHWM at the end", mb(hwm), mb(rssLimit)+" limit", float64(hwm)/rssLimit),
-		info("  records/s", spreadRate(rates(d.xlsxN, ours), "rec/s"), spreadRate(rates(d.xlsxN, base), "rec/s"), math.NaN()),
+	name := fmt.Sprintf("xlsx export, %s records", benchkit.Commas(int64(d.xlsxN)))
+	return []benchkit.Result{
+		benchkit.LowerBetter(name, benchkit.SpreadSecs(ours), benchkit.SpreadSecs(base)+" StreamWriter", float64(benchkit.Median(ours))/float64(benchkit.Median(base)), 1.5),
+		benchkit.Below("  server peak VmRSS (sampled)", benchkit.MB(peak), benchkit.MB(rssLimit)+" limit", float64(peak)/rssLimit),
+		benchkit.Below("  server VmHWM at the end", benchkit.MB(hwm), benchkit.MB(rssLimit)+" limit", float64(hwm)/rssLimit),
+		benchkit.Info("  records/s", benchkit.Spread(rates(d.xlsxN, ours), "rec/s"), benchkit.Spread(rates(d.xlsxN, base), "rec/s"), math.NaN()),
 	}, nil
 }
 

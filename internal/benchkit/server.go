@@ -1,4 +1,4 @@
-package main
+package benchkit
 
 import (
 	"bufio"
@@ -17,45 +17,52 @@ import (
 	"time"
 )
 
-// buildServer builds cmd/audittrail of the module in the working directory
-// (or above it) into bin.
-func buildServer(ctx context.Context, bin string) error {
+// Build builds the package pkg (./cmd/audittrail, say) of the module in
+// the working directory, or above it, into bin, with the build tags.
+func Build(ctx context.Context, bin, pkg string, tags ...string) error {
 	out, err := exec.CommandContext(ctx, "go", "env", "GOMOD").Output()
 	if err != nil {
-		return fmt.Errorf("go env GOMOD: %w", err)
+		return fmt.Errorf("go env GOMOD: %w (run the tool from the repository, with the go tool)", err)
 	}
 	gomod := strings.TrimSpace(string(out))
 	if gomod == "" || gomod == os.DevNull {
-		return errors.New("run exportbench inside the audittrail module, or give -bin")
+		return errors.New("not inside the audittrail module: run the tool from the repository, or give it a binary")
 	}
-	cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, "./cmd/audittrail")
+	args := []string{"build", "-o", bin}
+	if len(tags) > 0 {
+		args = append(args, "-tags", strings.Join(tags, ","))
+	}
+	cmd := exec.CommandContext(ctx, "go", append(args, pkg)...)
 	cmd.Dir = filepath.Dir(gomod)
-	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
+	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 	if err := cmd.Run(); err != nil {
-		return fmt.Errorf("go build ./cmd/audittrail: %w", err)
+		return fmt.Errorf("go %s: %w", strings.Join(append(args[:1:1], append(args[3:], pkg)...), " "), err)
 	}
 	return nil
 }
 
-// server is `audittrail serve` running as a child process.
-type server struct {
+// Server is `audittrail serve` running as a child process.
+type Server struct {
+	URL    string // http://127.0.0.1:PORT, as the server prints it
+	Client *http.Client
+
 	cmd     *exec.Cmd
-	url     string // http://127.0.0.1:PORT, as the server prints it
 	logPath string
-	client  *http.Client
 	once    sync.Once
 	err     error
 }
 
-// startServer starts `audittrail serve --addr 127.0.0.1:0 --data data`,
-// waits for its "listening on" line, and sends its logs to logPath.
-func startServer(ctx context.Context, bin, data, logPath string) (*server, error) {
+// StartServer starts `bin serve --addr 127.0.0.1:0 args...` with env added
+// to this process's environment, waits for its "listening on" line, and
+// sends its logs to logPath.
+func StartServer(ctx context.Context, bin, logPath string, env []string, args ...string) (*Server, error) {
 	logf, err := os.Create(logPath)
 	if err != nil {
 		return nil, err
 	}
 	defer logf.Close() // the child has its own descriptor
-	cmd := exec.Command(bin, "serve", "--addr", "127.0.0.1:0", "--data", data)
+	cmd := exec.Command(bin, append([]string{"serve", "--addr", "127.0.0.1:0"}, args...)...)
+	cmd.Env = append(os.Environ(), env...)
 	cmd.Stderr = logf
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
@@ -64,9 +71,9 @@ func startServer(ctx context.Context, bin, data, logPath string) (*server, error
 	if err := cmd.Start(); err != nil {
 		return nil, err
 	}
-	s := &server{cmd: cmd, logPath: logPath, client: &http.Client{
+	s := &Server{cmd: cmd, logPath: logPath, Client: &http.Client{
 		Timeout:   15 * time.Minute,
-		Transport: &http.Transport{DisableCompression: true, MaxIdleConnsPerHost: 4},
+		Transport: &http.Transport{DisableCompression: true, MaxIdleConnsPerHost: 64},
 	}}
 	found := make(chan string, 1)
 	go func() {
@@ -85,26 +92,28 @@ func startServer(ctx context.Context, bin, data, logPath string) (*server, error
 	select {
 	case u, ok := <-found:
 		if !ok {
-			s.stop()
-			return nil, fmt.Errorf("the server exited before listening; its log:\n%s", s.logTail())
+			s.Stop()
+			return nil, fmt.Errorf("the server exited before listening; its log:\n%s", s.LogTail())
 		}
-		s.url = u
+		s.URL = u
 	case <-time.After(60 * time.Second):
-		s.stop()
-		return nil, fmt.Errorf("the server did not print its address within 60 s; its log:\n%s", s.logTail())
+		s.Stop()
+		return nil, fmt.Errorf("the server did not print its address within 60 s; its log:\n%s", s.LogTail())
 	case <-ctx.Done():
-		s.stop()
+		s.Stop()
 		return nil, ctx.Err()
 	}
 	return s, nil
 }
 
-func (s *server) pid() int { return s.cmd.Process.Pid }
+// PID returns the server's process id.
+func (s *Server) PID() int { return s.cmd.Process.Pid }
 
-// stop sends SIGTERM to the server and waits for it to exit.
-func (s *server) stop() error {
+// Stop sends SIGTERM to the server and waits for it to exit (60 s, then
+// kills it). It may be called more than once.
+func (s *Server) Stop() error {
 	s.once.Do(func() {
-		s.client.CloseIdleConnections()
+		s.Client.CloseIdleConnections()
 		if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 			s.err = err
 			return
@@ -123,7 +132,8 @@ func (s *server) stop() error {
 	return s.err
 }
 
-func (s *server) logTail() string {
+// LogTail returns the end of the server's log.
+func (s *Server) LogTail() string {
 	b, _ := os.ReadFile(s.logPath)
 	if len(b) > 4000 {
 		b = b[len(b)-4000:]
@@ -131,16 +141,16 @@ func (s *server) logTail() string {
 	return string(b)
 }
 
-// get sends GET path with the bearer token and reads the whole body into w
+// Get sends GET path with the bearer token and reads the whole body into w
 // (io.Discard when nil); it returns the bytes read and fails unless the
 // status is 200.
-func (s *server) get(ctx context.Context, path, token string, w io.Writer) (int64, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.url+path, nil)
+func (s *Server) Get(ctx context.Context, path, token string, w io.Writer) (int64, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.URL+path, nil)
 	if err != nil {
 		return 0, err
 	}
 	req.Header.Set("Authorization", "Bearer "+token)
-	resp, err := s.client.Do(req)
+	resp, err := s.Client.Do(req)
 	if err != nil {
 		return 0, err
 	}
@@ -155,8 +165,8 @@ func (s *server) get(ctx context.Context, path, token string, w io.Writer) (int6
 	return io.Copy(w, resp.Body)
 }
 
-// memStatus returns VmRSS and VmHWM of process pid, in bytes.
-func memStatus(pid int) (rss, hwm int64, err error) {
+// MemStatus returns VmRSS and VmHWM of process pid, in bytes, from /proc.
+func MemStatus(pid int) (rss, hwm int64, err error) {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
 		return 0, 0, err
@@ -182,17 +192,18 @@ func memStatus(pid int) (rss, hwm int64, err error) {
 	return rss, hwm, nil
 }
 
-func rssString(pid int) string {
-	rss, hwm, err := memStatus(pid)
+// RSSString describes the memory of process pid: "VmRSS 1.2 MB, VmHWM 3.4 MB".
+func RSSString(pid int) string {
+	rss, hwm, err := MemStatus(pid)
 	if err != nil {
 		return err.Error()
 	}
-	return fmt.Sprintf("VmRSS %s, VmHWM %s", mb(rss), mb(hwm))
+	return fmt.Sprintf("VmRSS %s, VmHWM %s", MB(rss), MB(hwm))
 }
 
-// sampler reads the VmRSS of a process at a fixed interval and keeps the
+// Sampler reads the VmRSS of a process at a fixed interval and keeps the
 // highest.
-type sampler struct {
+type Sampler struct {
 	stopc chan struct{}
 	done  chan struct{}
 	peak  int64
@@ -200,14 +211,15 @@ type sampler struct {
 	err   error
 }
 
-func sampleRSS(pid int, every time.Duration) *sampler {
-	s := &sampler{stopc: make(chan struct{}), done: make(chan struct{})}
+// SampleRSS starts sampling the VmRSS of process pid every interval.
+func SampleRSS(pid int, every time.Duration) *Sampler {
+	s := &Sampler{stopc: make(chan struct{}), done: make(chan struct{})}
 	go func() {
 		defer close(s.done)
 		t := time.NewTicker(every)
 		defer t.Stop()
 		for stopping := false; ; {
-			rss, _, err := memStatus(pid)
+			rss, _, err := MemStatus(pid)
 			if err != nil {
 				s.err = err
 				return
@@ -226,9 +238,9 @@ func sampleRSS(pid int, every time.Duration) *sampler {
 	return s
 }
 
-// stop takes a last sample and returns the peak VmRSS and the number of
+// Stop takes a last sample and returns the peak VmRSS and the number of
 // samples.
-func (s *sampler) stop() (peak int64, n int, err error) {
+func (s *Sampler) Stop() (peak int64, n int, err error) {
 	close(s.stopc)
 	<-s.done
 	return s.peak, s.n, s.err

@@ -1,9 +1,6 @@
-package main
+package benchkit
 
 import (
-	"crypto/rand"
-	"encoding/base32"
-	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	mrand "math/rand/v2"
@@ -13,8 +10,9 @@ import (
 	"github.com/audittrail/audittrail"
 )
 
-// item is one record as a platform POSTs it (SPEC §6), ~200–300 bytes of JSON.
-type item struct {
+// Item is one record as a platform POSTs it (SPEC §6), ~200–300 bytes of
+// JSON.
+type Item struct {
 	ObjectType string                `json:"object_type"`
 	ObjectID   string                `json:"object_id"`
 	ObjectName string                `json:"object_name"`
@@ -25,6 +23,27 @@ type item struct {
 	Date       string                `json:"date,omitempty"`
 	Originator audittrail.Originator `json:"originator"`
 	Automatic  bool                  `json:"automatic,omitempty"`
+}
+
+// Record returns the record the store would keep for it, dated date, of
+// the account and the source (the publisher key's name), before the store
+// sets ID, Seq and ReceivedAt.
+func (it Item) Record(account, source string, date time.Time) *audittrail.Record {
+	return &audittrail.Record{
+		AccountID: account, ObjectType: it.ObjectType, ObjectID: it.ObjectID, ObjectName: it.ObjectName,
+		ActionType: it.ActionType, Element: it.Element, OldValue: it.OldValue, NewValue: it.NewValue,
+		Date: audittrail.TruncateTime(date), Originator: it.Originator, Automatic: it.Automatic,
+		ChangeID: audittrail.NewID("chg_"), Source: source,
+	}
+}
+
+// Body returns the JSON body of POST .../records with items.
+func Body(items []Item) []byte {
+	b, err := json.Marshal(map[string]any{"records": items})
+	if err != nil {
+		panic(err)
+	}
+	return b
 }
 
 // objectKind is an object type of the built-in catalog, how often it
@@ -69,16 +88,19 @@ func personName(r *mrand.Rand) string {
 	return firstNames[r.IntN(len(firstNames))] + " " + lastNames[r.IntN(len(lastNames))]
 }
 
-// gen makes realistic records: 8 object types (users most often), edits
-// more often than adds and deletes, ~50 originators, a few automatic.
-type gen struct {
+// Gen makes realistic records: 8 object types of the built-in catalog
+// (users most often), edits more often than adds and deletes, ~50
+// originators, a few automatic changes. The same seed makes the same
+// records. A Gen is not safe for concurrent use.
+type Gen struct {
 	r          *mrand.Rand
 	originator []audittrail.Originator
 	weights    int
 }
 
-func newGen(seed uint64) *gen {
-	g := &gen{r: mrand.New(mrand.NewPCG(seed, 42))}
+// NewGen returns a generator seeded with seed.
+func NewGen(seed uint64) *Gen {
+	g := &Gen{r: mrand.New(mrand.NewPCG(seed, 42))}
 	for i := range 50 {
 		first, last := firstNames[i%len(firstNames)], lastNames[(i*7)%len(lastNames)]
 		o := audittrail.Originator{ID: fmt.Sprint(3_184_220_001 + i), Name: first + " " + last}
@@ -97,7 +119,7 @@ func newGen(seed uint64) *gen {
 	return g
 }
 
-func (g *gen) kind() *objectKind {
+func (g *Gen) kind() *objectKind {
 	n := g.r.IntN(g.weights)
 	for i := range kinds {
 		if n < kinds[i].weight {
@@ -109,7 +131,7 @@ func (g *gen) kind() *objectKind {
 }
 
 // value returns a display value fit for the element.
-func (g *gen) value(element string) string {
+func (g *Gen) value(element string) string {
 	r := g.r
 	switch element {
 	case "Member of", "Manager of", "Parent group":
@@ -147,11 +169,12 @@ func (g *gen) value(element string) string {
 	return phrases[r.IntN(len(phrases))]
 }
 
-// item returns a new record dated date (no date when zero).
-func (g *gen) item(date time.Time) item {
+// Item returns a new record as a platform sends it, dated date (no date
+// when zero: the server's clock then dates it).
+func (g *Gen) Item(date time.Time) Item {
 	r := g.r
 	k := g.kind()
-	it := item{
+	it := Item{
 		ObjectType: k.key,
 		ObjectID:   fmt.Sprint(3_184_300_000 + r.IntN(50_000)),
 		ObjectName: k.name(r),
@@ -177,33 +200,4 @@ func (g *gen) item(date time.Time) item {
 		it.Date = audittrail.FormatTime(date)
 	}
 	return it
-}
-
-// record returns the record the store would keep for it (before the store
-// sets ID, Seq and ReceivedAt).
-func (it item) record(date time.Time) *audittrail.Record {
-	return &audittrail.Record{
-		AccountID: accountID, ObjectType: it.ObjectType, ObjectID: it.ObjectID, ObjectName: it.ObjectName,
-		ActionType: it.ActionType, Element: it.Element, OldValue: it.OldValue, NewValue: it.NewValue,
-		Date: audittrail.TruncateTime(date), Originator: it.Originator, Automatic: it.Automatic,
-		ChangeID: audittrail.NewID("chg_"), Source: keyName,
-	}
-}
-
-// body returns the JSON body of POST .../records with items.
-func body(items []item) []byte {
-	b, err := json.Marshal(map[string]any{"records": items})
-	if err != nil {
-		panic(err)
-	}
-	return b
-}
-
-// newRecordID is a copy of the store's record id (sqlite/record.go): time
-// first, so that ids made in order land at the end of the index on id.
-func newRecordID() string {
-	var b [16]byte
-	binary.BigEndian.PutUint64(b[:8], uint64(time.Now().UnixMicro())<<16)
-	rand.Read(b[6:])
-	return "rec_" + strings.ToLower(base32.StdEncoding.EncodeToString(b[:15]))
 }

@@ -1,4 +1,4 @@
-package main
+package benchkit
 
 import (
 	"fmt"
@@ -8,9 +8,9 @@ import (
 	"syscall"
 )
 
-// describeFS names the filesystem of dir and says whether it is the device
+// DescribeFS names the filesystem of dir and says whether it is the device
 // of other (the repository's working directory).
-func describeFS(dir, other string) string {
+func DescribeFS(dir, other string) string {
 	var st syscall.Statfs_t
 	kind := "unknown filesystem"
 	if err := syscall.Statfs(dir, &st); err == nil {
@@ -43,10 +43,10 @@ func describeFS(dir, other string) string {
 	return kind + ", " + same
 }
 
-// diskWrites returns the bytes this process has sent to storage so far
+// DiskWrites returns the bytes this process has sent to storage so far
 // (write_bytes of /proc/self/io: counted when pages are dirtied, so sockets
 // are not included), or -1 when unknown.
-func diskWrites() int64 {
+func DiskWrites() int64 {
 	b, err := os.ReadFile("/proc/self/io")
 	if err != nil {
 		return -1

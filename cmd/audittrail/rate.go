@@ -1,0 +1,37 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"log/slog"
+
+	athttp "github.com/audittrail/audittrail/http"
+)
+
+// rateFlags are the per-account rate limits of `audittrail serve`: token
+// buckets, one per account for ingestion (counting records, or changes on
+// /changes) and one for reads (counting requests: records, counts, exports,
+// proofs, checkpoints and the LiveEngage-compatible routes). Over a limit,
+// a request answers 429 too_many_requests with Retry-After.
+type rateFlags struct {
+	Ingest athttp.RateLimit
+	Read   athttp.RateLimit
+}
+
+func (f *rateFlags) register(fs *flag.FlagSet) {
+	fs.Float64Var(&f.Ingest.Rate, "rate-ingest", athttp.DefaultIngestLimit.Rate, "records (or changes) a second that each account may send, sustained; 0 turns the limit off")
+	fs.IntVar(&f.Ingest.Burst, "rate-ingest-burst", athttp.DefaultIngestLimit.Burst, "records (or changes) an account may send in a burst, the size of its bucket; at least 1000, a full batch")
+	fs.Float64Var(&f.Read.Rate, "rate-read", athttp.DefaultReadLimit.Rate, "read requests a second that each account may make, sustained; 0 turns the limit off")
+	fs.IntVar(&f.Read.Burst, "rate-read-burst", athttp.DefaultReadLimit.Burst, "read requests an account may make in a burst, the size of its bucket")
+}
+
+// apply sets the limits on the server.
+func (f *rateFlags) apply(srv *athttp.Server, logger *slog.Logger) error {
+	if f.Ingest.Rate < 0 || f.Read.Rate < 0 || f.Ingest.Burst < 0 || f.Read.Burst < 0 {
+		return fmt.Errorf("--rate-ingest, --rate-read and their bursts must not be negative")
+	}
+	srv.SetRateLimits(f.Ingest, f.Read)
+	ingest, read := srv.RateLimits()
+	logger.Info("rate limits per account", "ingest", ingest.String(), "read", read.String())
+	return nil
+}

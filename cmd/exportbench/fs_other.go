@@ -1,5 +1,0 @@
-//go:build !linux
-
-package main
-
-func describeFS(dir, other string) string { return "unknown filesystem" }

@@ -1,0 +1,79 @@
+package benchkit
+
+import (
+	"database/sql"
+	"fmt"
+	"net/url"
+
+	_ "modernc.org/sqlite" // the "sqlite" driver of the raw baselines (the store registers it too)
+)
+
+// The raw baselines run the store's own SQL on the store's file, with the
+// store's pragmas, on a database/sql connection of their own. What they
+// copy of the sqlite package (unexported there) is here, once.
+
+// DSN is the data source name the store opens its connections with (a
+// copy of sqlite.dsn): the baselines run with the same pragmas, so the same
+// durability. A read-only connection cannot write.
+func DSN(path string, readOnly bool) string {
+	q := url.Values{}
+	q.Add("_pragma", "busy_timeout(5000)")
+	q.Add("_pragma", "journal_mode(WAL)")
+	q.Add("_pragma", "synchronous(FULL)")
+	q.Add("_pragma", "foreign_keys(ON)")
+	q.Add("_pragma", "temp_store(MEMORY)")
+	q.Add("_pragma", "wal_autocheckpoint(0)")
+	if readOnly {
+		q.Add("_pragma", "query_only(true)")
+	} else {
+		q.Set("_txlock", "immediate")
+	}
+	return path + "?" + q.Encode()
+}
+
+// OpenRaw opens a database/sql pool of one connection on the store's file
+// at path, with the store's pragmas, and checks that they took.
+func OpenRaw(path string, readOnly bool) (*sql.DB, error) {
+	db, err := sql.Open("sqlite", DSN(path, readOnly))
+	if err != nil {
+		return nil, err
+	}
+	db.SetMaxOpenConns(1)
+	db.SetMaxIdleConns(1)
+	db.SetConnMaxLifetime(0)
+	db.SetConnMaxIdleTime(0)
+	var mode string
+	var sync int
+	if err := db.QueryRow(`PRAGMA journal_mode`).Scan(&mode); err != nil {
+		db.Close()
+		return nil, err
+	}
+	if err := db.QueryRow(`PRAGMA synchronous`).Scan(&sync); err != nil {
+		db.Close()
+		return nil, err
+	}
+	if mode != "wal" || sync != 2 {
+		db.Close()
+		return nil, fmt.Errorf("raw connection: journal_mode %s, synchronous %d; want wal, 2 (FULL)", mode, sync)
+	}
+	return db, nil
+}
+
+// RecordColumns are the columns the store reads of a record (a copy of
+// sqlite/record.go's), so that a raw query reads what the store reads.
+const RecordColumns = `account_id, seq, id, change_id, object_type, object_id, object_name, action_type, element,
+	old_value, new_value, date, originator, automatic, received_at, source`
+
+// RawRecord holds the RecordColumns of a row, in the store's column types.
+type RawRecord struct {
+	Account, ID, ChangeID, ObjectType, ObjectID, ObjectName, ActionType, Element string
+	OldValue, NewValue, Originator, Source                                       string
+	Seq, Date, ReceivedAt                                                        int64
+	Automatic                                                                    bool
+}
+
+// Scan reads the current row of rows, selected with RecordColumns.
+func (c *RawRecord) Scan(rows *sql.Rows) error {
+	return rows.Scan(&c.Account, &c.Seq, &c.ID, &c.ChangeID, &c.ObjectType, &c.ObjectID, &c.ObjectName, &c.ActionType, &c.Element,
+		&c.OldValue, &c.NewValue, &c.Date, &c.Originator, &c.Automatic, &c.ReceivedAt, &c.Source)
+}
