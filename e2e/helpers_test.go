@@ -355,4 +355,3 @@ func (s *Server) enabledAt(tb testing.TB, a *Account) time.Time {
 	}
 	return mustTime(tb, at)
 }
-

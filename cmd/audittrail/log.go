@@ -39,7 +39,9 @@ const checkpointKeyName = "checkpoint"
 func (k *keyFlags) signer(ctx context.Context, store audittrail.Store, s *storageFlags, create bool) (*tlog.Signer, error) {
 	generate := tlog.GenerateKey
 	if !create {
-		generate = func() (string, error) { return "", errors.New("no checkpoint key has been made yet: start the service once") }
+		generate = func() (string, error) {
+			return "", errors.New("no checkpoint key has been made yet: start the service once")
+		}
 	}
 	if ks, ok := store.(keyStore); ok && k.File == "" {
 		skey, err := ks.LoadOrCreateKey(ctx, checkpointKeyName, generate)

@@ -118,4 +118,3 @@ func (s *storageFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&s.Data, "data", "./audittrail-data", "data directory of the embedded SQLite store")
 	fs.StringVar(&s.DB, "db", "", "PostgreSQL URL (postgres://...) instead of the embedded store")
 }
-
