@@ -24,7 +24,9 @@ type Store interface {
 	RecordStore
 	LogStore
 
-	// Ping reports whether the storage can be reached (for /readyz).
+	// Ping reports whether the storage can be reached and, after a write
+	// failed for want of space or an I/O error, whether it can be written
+	// again (for /readyz). Its error says what is wrong.
 	Ping(ctx context.Context) error
 	Close() error
 }

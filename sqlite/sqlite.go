@@ -53,10 +53,11 @@ type DB struct {
 	// exactly as it is and never changes it. Writes fail.
 	ReadOnly bool
 
-	wdb   *sql.DB   // holds the one write connection
-	wconn *sql.Conn // the write connection, used only by the writer goroutine
-	rdb   *sql.DB   // read-only connections
-	cdb   *sql.DB   // the checkpointer's connection
+	wdb     *sql.DB       // holds the one write connection
+	wconn   *sql.Conn     // the write connection, used only by the writer goroutine
+	rdb     *sql.DB       // read-only connections
+	readers chan struct{} // one token per read transaction running
+	cdb     *sql.DB       // the checkpointer's connection
 
 	checkpointerDone chan struct{} // closed when the checkpointer has returned
 
@@ -69,6 +70,15 @@ type DB struct {
 	// connection, since compiling a statement costs more than running it.
 	// Only the writer goroutine uses it.
 	stmts map[string]*sql.Stmt
+
+	// rstmts holds the statements of reads, prepared on the read pool:
+	// database/sql prepares each on a read connection the first time it
+	// runs there and keeps it, so a read compiles its SQL once per
+	// connection rather than on every call.
+	rstmts struct {
+		sync.Mutex
+		m map[string]*sql.Stmt
+	}
 
 	commits atomic.Int64
 	written atomic.Int64
@@ -159,8 +169,9 @@ func (db *DB) openReadPool() (err error) {
 	if db.rdb, err = sql.Open("sqlite", dsn(db.Path, true)); err != nil {
 		return fmt.Errorf("sqlite: open %s: %w", db.Path, err)
 	}
-	db.rdb.SetMaxOpenConns(readConns)
-	db.rdb.SetMaxIdleConns(readConns)
+	db.rdb.SetMaxOpenConns(readConns + 1) // one for preparing statements (readStmt)
+	db.rdb.SetMaxIdleConns(readConns + 1)
+	db.readers = make(chan struct{}, readConns)
 	if err := db.rdb.Ping(); err != nil {
 		return fmt.Errorf("sqlite: open %s: %w", db.Path, err)
 	}
@@ -227,6 +238,12 @@ func (db *DB) closeConns() error {
 	for _, s := range db.stmts {
 		errs = append(errs, s.Close())
 	}
+	db.rstmts.Lock()
+	for _, s := range db.rstmts.m {
+		errs = append(errs, s.Close())
+	}
+	db.rstmts.m = nil
+	db.rstmts.Unlock()
 	if db.wconn != nil {
 		errs = append(errs, db.wconn.Close())
 	}
@@ -401,6 +418,44 @@ func (db *DB) writeStmt(ctx context.Context, query string) (*sql.Stmt, error) {
 	return s, nil
 }
 
+// maxReadStmts bounds the read statements kept prepared. Listings build
+// their SQL from the filters given, so the texts are many but finite; past
+// the bound a read runs unprepared.
+const maxReadStmts = 512
+
+// readStmt returns the statement of query in the read transaction tx,
+// prepared on its connection once and kept; nil when the cache is full.
+// The parent statement is prepared on a connection that no transaction
+// holds: the pool has one more connection than read runs transactions at
+// once, so one is always free for it.
+func (tx *txn) readStmt(query string) (*sql.Stmt, error) {
+	db := tx.db
+	db.rstmts.Lock()
+	s, ok := db.rstmts.m[query]
+	full := len(db.rstmts.m) >= maxReadStmts
+	db.rstmts.Unlock()
+	if !ok {
+		if full {
+			return nil, nil
+		}
+		prepared, err := db.rdb.PrepareContext(tx.ctx, query)
+		if err != nil {
+			return nil, err
+		}
+		db.rstmts.Lock()
+		if s, ok = db.rstmts.m[query]; ok {
+			prepared.Close() // another read prepared it meanwhile
+		} else {
+			if db.rstmts.m == nil {
+				db.rstmts.m = map[string]*sql.Stmt{}
+			}
+			db.rstmts.m[query], s = prepared, prepared
+		}
+		db.rstmts.Unlock()
+	}
+	return tx.tx.StmtContext(tx.ctx, s), nil
+}
+
 func (tx *txn) exec(query string, args ...any) (sql.Result, error) {
 	if tx.tx != nil {
 		return tx.tx.ExecContext(tx.ctx, query, args...)
@@ -414,6 +469,12 @@ func (tx *txn) exec(query string, args ...any) (sql.Result, error) {
 
 func (tx *txn) query(query string, args ...any) (*sql.Rows, error) {
 	if tx.tx != nil {
+		s, err := tx.readStmt(query)
+		if err != nil {
+			return nil, err
+		} else if s != nil {
+			return s.QueryContext(tx.ctx, args...)
+		}
 		return tx.tx.QueryContext(tx.ctx, query, args...)
 	}
 	s, err := tx.db.writeStmt(tx.ctx, query)
@@ -438,6 +499,12 @@ func (r errRow) Scan(...any) error { return r.err }
 
 func (tx *txn) queryRow(query string, args ...any) scanner {
 	if tx.tx != nil {
+		s, err := tx.readStmt(query)
+		if err != nil {
+			return errRow{err}
+		} else if s != nil {
+			return s.QueryRowContext(tx.ctx, args...)
+		}
 		return tx.tx.QueryRowContext(tx.ctx, query, args...)
 	}
 	s, err := tx.db.writeStmt(tx.ctx, query)
@@ -451,6 +518,12 @@ func (tx *txn) queryRow(query string, args ...any) scanner {
 func (db *DB) read(ctx context.Context, fn func(tx *txn) error) error {
 	if db.rdb == nil {
 		return errClosed
+	}
+	select {
+	case db.readers <- struct{}{}:
+		defer func() { <-db.readers }()
+	case <-ctx.Done():
+		return ctx.Err()
 	}
 	tx, err := db.rdb.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {

@@ -60,7 +60,7 @@ func (k *keyFlags) signer(ctx context.Context, store audittrail.Store, s *storag
 		if err != nil {
 			return nil, err
 		}
-		if err := os.WriteFile(path, []byte(skey+"\n"), 0o600); err != nil {
+		if err := writeFileAtomic(path, []byte(skey+"\n"), 0o600); err != nil {
 			return nil, fmt.Errorf("checkpoint key: %w", err)
 		}
 		b = []byte(skey)
@@ -68,4 +68,40 @@ func (k *keyFlags) signer(ctx context.Context, store audittrail.Store, s *storag
 		return nil, fmt.Errorf("checkpoint key: %w", err)
 	}
 	return tlog.NewSigner(strings.TrimSpace(string(b)))
+}
+
+// writeFileAtomic writes a new file whole or not at all: a temporary file
+// beside it, synced, renamed into place, and the directory synced, so that
+// a crash or a full disk during the first start never leaves a partial key
+// that every later start would refuse.
+func writeFileAtomic(path string, b []byte, perm os.FileMode) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".tmp*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if err := tmp.Chmod(perm); err != nil {
+		tmp.Close()
+		return err
+	}
+	if _, err := tmp.Write(b); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return err
+	}
+	dir, err := os.Open(filepath.Dir(path))
+	if err != nil {
+		return err
+	}
+	defer dir.Close()
+	return dir.Sync()
 }
