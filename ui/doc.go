@@ -19,7 +19,8 @@
 // # Sessions and forms
 //
 // The session cookie holds the API token that the sign-in returned; it is
-// HttpOnly, SameSite=Strict, Secure under TLS, and expires with the token.
+// HttpOnly, SameSite=Strict, Secure under TLS (here, or at a proxy that sends
+// X-Forwarded-Proto: https), and expires with the token.
 // Signing out revokes the token through the API. Every form carries a
 // CSRF token, checked on every POST: inside a session it is an HMAC of the
 // session token (so any replica can check it without shared state, and it

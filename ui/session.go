@@ -205,8 +205,16 @@ func safeNext(next string) string {
 	return u.RequestURI()
 }
 
+// secure reports whether the browser reached the service over HTTPS: TLS
+// here, or at a proxy in front that says so in X-Forwarded-Proto. Trusting
+// the header can only make a cookie stricter: a forged one would keep the
+// forger's own cookie off plain HTTP.
+func secure(r *http.Request) bool {
+	return r.TLS != nil || strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https")
+}
+
 func setCookie(w http.ResponseWriter, r *http.Request, name, value, path string, expires time.Time) {
-	c := &http.Cookie{Name: name, Value: value, Path: path, HttpOnly: true, Secure: r.TLS != nil, SameSite: http.SameSiteStrictMode}
+	c := &http.Cookie{Name: name, Value: value, Path: path, HttpOnly: true, Secure: secure(r), SameSite: http.SameSiteStrictMode}
 	if !expires.IsZero() {
 		c.Expires = expires
 		c.MaxAge = max(1, int(time.Until(expires).Seconds()))
@@ -215,7 +223,7 @@ func setCookie(w http.ResponseWriter, r *http.Request, name, value, path string,
 }
 
 func clearCookie(w http.ResponseWriter, r *http.Request, name, path string) {
-	http.SetCookie(w, &http.Cookie{Name: name, Value: "", Path: path, MaxAge: -1, HttpOnly: true, Secure: r.TLS != nil, SameSite: http.SameSiteStrictMode})
+	http.SetCookie(w, &http.Cookie{Name: name, Value: "", Path: path, MaxAge: -1, HttpOnly: true, Secure: secure(r), SameSite: http.SameSiteStrictMode})
 }
 
 func randomToken() string {

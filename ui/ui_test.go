@@ -135,9 +135,10 @@ func (f *Fixture) apiToken(tb testing.TB, login, password string) string {
 
 // Browser is an HTTP client with a cookie jar that does not follow redirects.
 type Browser struct {
-	tb testing.TB
-	f  *Fixture
-	c  *http.Client
+	tb     testing.TB
+	f      *Fixture
+	c      *http.Client
+	header http.Header // sent with every request
 }
 
 func (f *Fixture) Browser(tb testing.TB) *Browser {
@@ -174,6 +175,9 @@ func (b *Browser) do(method, path string, form url.Values) *Page {
 		rd = strings.NewReader(form.Encode())
 	}
 	req, _ := http.NewRequest(method, b.f.URL+path, rd)
+	for k, v := range b.header {
+		req.Header[k] = v
+	}
 	if form != nil {
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	}
@@ -302,6 +306,21 @@ func TestLogin(t *testing.T) {
 		r := b.Post("/login", url.Values{"csrf": {p.CSRF(t)}, "account_id": {"acme"}, "login_name": {"admin"}, "password": {adminPassword}})
 		if c := sessionCookie(t, r); !c.Secure || !c.HttpOnly || c.SameSite != http.SameSiteStrictMode {
 			t.Errorf("session cookie under TLS: got %+v, want Secure, HttpOnly, SameSite=Strict", c)
+		}
+	})
+	t.Run("SecureBehindTLSProxy", func(t *testing.T) {
+		f := MustFixture(t, false, nil)
+		b := f.Browser(t)
+		b.header = http.Header{"X-Forwarded-Proto": {"https"}}
+		p := b.Get("/login")
+		cookies := (&http.Response{Header: p.Header}).Cookies()
+		if len(cookies) == 0 {
+			t.Fatalf("GET /login set no cookie; want the CSRF cookie")
+		}
+		for _, c := range cookies {
+			if !c.Secure || !c.HttpOnly || c.SameSite != http.SameSiteStrictMode {
+				t.Errorf("cookie %s behind a proxy that terminates TLS: got %+v, want Secure, HttpOnly, SameSite=Strict", c.Name, c)
+			}
 		}
 	})
 	t.Run("ErrWrongPassword", func(t *testing.T) {
