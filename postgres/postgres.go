@@ -43,6 +43,16 @@ const (
 	// maxAttempts is how many times a write that failed on a deadlock or a
 	// serialization failure is run.
 	maxAttempts = 3
+
+	// connectTimeout bounds the opening of a connection, when the URL's
+	// connect_timeout does not: a database that does not answer at all (a
+	// host that is down, a network that drops packets) fails the request
+	// with EUNAVAILABLE after this long, rather than holding it.
+	connectTimeout = 10 * time.Second
+
+	// pingTimeout bounds Ping's query, and the pool's check of a connection
+	// that was idle before it is used.
+	pingTimeout = 2 * time.Second
 )
 
 // monthsBack and monthsAhead bound the months whose partitions
@@ -114,6 +124,12 @@ func (db *DB) Open() (err error) {
 	case !strings.Contains(db.URL, "pool_max_conns"):
 		cfg.MaxConns = defaultMaxConns
 	}
+	if cfg.ConnConfig.ConnectTimeout <= 0 {
+		cfg.ConnConfig.ConnectTimeout = connectTimeout
+	}
+	// A connection idle for a second is pinged before use; one that does
+	// not answer in time is dropped, and another taken or opened.
+	cfg.PingTimeout = pingTimeout
 	cfg.MaxConnLifetime = time.Hour
 	cfg.MaxConnIdleTime = 5 * time.Minute
 	cfg.HealthCheckPeriod = time.Minute
@@ -148,6 +164,7 @@ func (db *DB) Open() (err error) {
 	if db.ReadOnly {
 		return nil
 	}
+	db.warnDurability(pctx)
 	if err := db.EnsurePartitions(ctx, db.Now()); err != nil {
 		return err
 	}
@@ -173,12 +190,41 @@ func (db *DB) Close() error {
 	return nil
 }
 
-// Ping reports whether the database can be reached and holds the schema.
+// Ping reports whether the database can be reached and takes writes (for
+// /readyz): it runs a query on a connection of the pool, which must answer
+// within pingTimeout (and the caller's deadline), and finds the schema on a
+// server that is not a standby in recovery. Otherwise it returns
+// EUNAVAILABLE naming the trouble: the database cannot be reached, the
+// connection was lost, it did not answer in time, or it is a standby. It
+// writes nothing: a server that answers queries but cannot write (a full
+// disk) passes, and its writes answer 503.
 func (db *DB) Ping(ctx context.Context) error {
-	return db.read(ctx, func(tx *txn) error {
+	ctx, cancel := context.WithTimeout(ctx, pingTimeout)
+	defer cancel()
+	var standby bool
+	err := db.read(ctx, func(tx *txn) error {
 		var n int
-		return tx.queryRow(`SELECT count(*) FROM schema_migrations`).Scan(&n)
+		return tx.queryRow(`SELECT pg_is_in_recovery(), (SELECT count(*) FROM schema_migrations)`).Scan(&standby, &n)
 	})
+	if err == nil && standby && !db.ReadOnly {
+		return audittrail.Errorf(audittrail.EUNAVAILABLE, "the database is a standby in recovery and accepts no writes; point the service at the primary")
+	}
+	return err
+}
+
+// warnDurability logs a warning when the settings of the connections make
+// a COMMIT return before its WAL record is on disk (synchronous_commit=off)
+// or make the server skip its syncs (fsync=off): a write acknowledged then
+// could be lost in a crash of the database server. The settings are the
+// server's, the database's or role's, or the URL's; the service does not
+// change them.
+func (db *DB) warnDurability(ctx context.Context) {
+	var syncCommit, fsync string
+	err := db.pool.QueryRow(ctx, `SELECT current_setting('synchronous_commit'), current_setting('fsync')`).Scan(&syncCommit, &fsync)
+	if err == nil && (syncCommit == "off" || fsync == "off") {
+		slog.Default().Warn("postgres: acknowledged writes may be lost if the database server crashes; set synchronous_commit to on (or remote_apply) and fsync to on",
+			"synchronous_commit", syncCommit, "fsync", fsync)
+	}
 }
 
 // partitionLoop runs EnsurePartitions every partitionInterval until ctx
@@ -416,33 +462,60 @@ func (db *DB) read(ctx context.Context, fn func(tx *txn) error) error {
 // to its end under a context of its own (bounded by writeTimeout), so that
 // its outcome is the truth: a caller that gave up cannot leave a write
 // half-known. A transaction that fails on a deadlock or a serialization
-// failure is run again, up to maxAttempts times; fn must be safe to rerun.
+// failure is run again, up to maxAttempts times; one whose connection broke
+// before COMMIT was sent (the server rolled it back) is run once more, on
+// another connection, so that a connection that died in the pool since its
+// last use (the database restarted) costs no failed request. fn must be
+// safe to rerun.
+//
+// Failures become domain errors through writeError: a failure of the
+// database is EUNAVAILABLE, and so is a COMMIT whose answer never came,
+// whose outcome nobody knows: a write is never reported done unless the
+// server answered its COMMIT.
 func (db *DB) write(ctx context.Context, fn func(tx *txn) error) error {
 	if db.pool == nil || db.closed.Load() {
 		return errClosed
 	} else if db.ReadOnly {
 		return errReadOnly
 	}
+	for attempt := 1; ; attempt++ {
+		committing, err := db.writeOnce(ctx, fn)
+		switch {
+		case err == nil:
+			return nil
+		case !committing && db.closed.Load():
+			return errClosed
+		case attempt < maxAttempts && isRetryable(err):
+			continue
+		case attempt == 1 && !committing && brokenConn(err) && ctx.Err() == nil:
+			continue
+		}
+		return writeError(err, committing)
+	}
+}
+
+// writeOnce runs fn in one transaction on a connection of the pool, and
+// reports whether its failure, if any, came once COMMIT had been sent.
+func (db *DB) writeOnce(ctx context.Context, fn func(tx *txn) error) (committing bool, err error) {
 	conn, err := db.pool.Acquire(ctx)
 	if err != nil {
-		if db.closed.Load() {
-			return errClosed
-		}
-		return driverError(err)
+		return false, err
 	}
 	defer conn.Release()
 	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), writeTimeout)
 	defer cancel()
-	for attempt := 1; ; attempt++ {
-		now := audittrail.TruncateTime(db.Now())
-		err = pgx.BeginFunc(wctx, conn, func(ptx pgx.Tx) error {
-			return fn(&txn{ctx: wctx, now: now, q: ptx})
-		})
-		if attempt < maxAttempts && isRetryable(err) {
-			continue
-		}
-		return driverError(err)
+	ptx, err := conn.Begin(wctx)
+	if err != nil {
+		return false, err
 	}
+	if err := fn(&txn{ctx: wctx, now: audittrail.TruncateTime(db.Now()), q: ptx}); err != nil {
+		ptx.Rollback(wctx) // on a broken connection, the server rolls back by itself
+		return false, err
+	}
+	if err := ptx.Commit(wctx); err != nil {
+		return true, err
+	}
+	return false, nil
 }
 
 // utc returns t in UTC: timestamptz columns come back in the local zone.
