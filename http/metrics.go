@@ -32,7 +32,7 @@ func newMetrics() *metrics {
 			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30},
 		}, []string{"route"}),
 		recordsAccepted: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "audittrail_records_accepted_total", Help: "Records stored, by route (records or changes).",
+			Name: "audittrail_records_accepted_total", Help: "Records acknowledged as stored, by route (records or changes); an idempotent retry is counted again.",
 		}, []string{"route"}),
 	}
 	m.registry.MustRegister(m.requests, m.duration, m.recordsAccepted,
