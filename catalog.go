@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"unicode/utf8"
 	"unicode"
 )
 
@@ -96,7 +97,26 @@ func (t *ObjectType) Describe(name string) (label string, sensitive bool) {
 }
 
 // IsSensitiveName reports whether an element key or label looks like a secret.
-func IsSensitiveName(s string) bool { return sensitivePattern.MatchString(s) }
+// ASCII names, nearly all of them, take a fast path with the same meaning
+// as the pattern; the pattern's case folding (ſ as s, K as k) decides the
+// others.
+func IsSensitiveName(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return sensitivePattern.MatchString(s)
+		}
+	}
+	lower := strings.ToLower(s)
+	for _, w := range sensitiveWords {
+		if strings.Contains(lower, w) {
+			return true
+		}
+	}
+	return false
+}
+
+// sensitiveWords spell out sensitivePattern for lower-case ASCII.
+var sensitiveWords = []string{"password", "passwd", "secret", "token", "apikey", "api_key", "api-key", "privatekey", "private_key", "private-key"}
 
 // LabelFromKey makes a label from an element key: "auto_accept_chats" →
 // "Auto accept chats", "routing.max_wait" → "Routing max wait". A key that

@@ -24,6 +24,12 @@
 //   - verify (not in the default set): tlog.Verify over an account of
 //     1,000,000 records, versus one SELECT of the rows in seq order with a
 //     SHA-256 of each. Target ≤ 2×.
+//   - pgingest, pgreplicas, pgpurge (not in the default set; they need a
+//     PostgreSQL server: -db or $AUDITTRAIL_BENCH_POSTGRES): batch ingest
+//     through `audittrail serve --db` versus pgx CopyFrom into the same
+//     table (target ≥ 0.6); one replica versus two on one database, and one
+//     account versus two, with the bottleneck named; dropping a month's
+//     partition versus DELETE of its rows. See pg.go.
 package main
 
 import (
@@ -60,6 +66,13 @@ type config struct {
 	reps          int
 	verifyN       int    // records of the verify benchmark
 	seed          uint64 // generator seed of -run ingestapi (the merkle benchmark's child)
+
+	pgURL       string // PostgreSQL server of the pg* benchmarks
+	pg          *pgRun // connected on first use
+	pgN         int    // records per side per round of pgingest
+	pgReplicasN int    // records per side per round of pgreplicas
+	pgClients   int    // clients of pgreplicas, in all
+	purgeN      int    // records in the month that pgpurge purges
 }
 
 func main() { benchkit.Main("atbench", run) }
@@ -67,7 +80,7 @@ func main() { benchkit.Main("atbench", run) }
 func run(ctx context.Context, args []string) error {
 	cfg := config{}
 	fs := flag.NewFlagSet("atbench", flag.ContinueOnError)
-	runList := fs.String("run", "ingest,concurrent,query", "benchmarks to run, comma-separated: ingest, concurrent, query, merkle, verify")
+	runList := fs.String("run", "ingest,concurrent,query", "benchmarks to run, comma-separated: ingest, concurrent, query, merkle, verify, pgingest, pgreplicas, pgpurge")
 	fs.Float64Var(&cfg.scale, "scale", 1, "multiplies every size and duration (0.1 for a quick look); -query-n given explicitly is not scaled")
 	fs.IntVar(&cfg.rounds, "rounds", 3, "rounds of ingest and concurrent (ours and baseline alternate; the median is reported)")
 	fs.StringVar(&cfg.parent, "dir", "", "parent of the temporary directory (default: os.TempDir(), which should be on the disk being measured)")
@@ -84,6 +97,11 @@ func run(ctx context.Context, args []string) error {
 	fs.IntVar(&cfg.reps, "reps", 50, "repetitions of each query measurement")
 	fs.IntVar(&cfg.verifyN, "verify-n", 1_000_000, "records in the account that the verify benchmark checks")
 	fs.Uint64Var(&cfg.seed, "seed", 1, "generator seed of -run ingestapi (used by -run merkle for its nomerkle child)")
+	fs.StringVar(&cfg.pgURL, "db", os.Getenv(envBenchPostgres), "PostgreSQL server of the pg* benchmarks (postgres://...; default $"+envBenchPostgres+"); each run makes and drops its own schemas")
+	fs.IntVar(&cfg.pgN, "pg-n", 50_000, "records per side per round of pgingest (batches of 500)")
+	fs.IntVar(&cfg.pgReplicasN, "pgreplicas-n", 100_000, "records per side per round of pgreplicas (batches of 500)")
+	fs.IntVar(&cfg.pgClients, "pg-clients", 4, "clients in all of pgreplicas (split evenly over the replicas) and of pgingest's multi-client side")
+	fs.IntVar(&cfg.purgeN, "purge-n", 200_000, "records in the month that pgpurge purges")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -94,11 +112,11 @@ func run(ctx context.Context, args []string) error {
 	for _, name := range strings.Split(*runList, ",") {
 		name = strings.TrimSpace(name)
 		switch name {
-		case "ingest", "concurrent", "query", "merkle", "verify", "ingestapi":
+		case "ingest", "concurrent", "query", "merkle", "verify", "ingestapi", "pgingest", "pgreplicas", "pgpurge":
 			cfg.run[name] = true
 		case "":
 		default:
-			return fmt.Errorf("-run: unknown benchmark %q (ingest, concurrent, query, merkle, verify)", name)
+			return fmt.Errorf("-run: unknown benchmark %q (ingest, concurrent, query, merkle, verify, pgingest, pgreplicas, pgpurge)", name)
 		}
 	}
 	if cfg.scale <= 0 {
@@ -113,6 +131,12 @@ func run(ctx context.Context, args []string) error {
 		cfg.verifyN = max(10_000, int(float64(cfg.verifyN)*cfg.scale))
 	}
 	cfg.reps = max(5, int(float64(cfg.reps)*cfg.scale))
+	cfg.pgN = max(batchSize, int(float64(cfg.pgN)*cfg.scale)/batchSize*batchSize)
+	cfg.pgReplicasN = max(batchSize, int(float64(cfg.pgReplicasN)*cfg.scale)/batchSize*batchSize)
+	cfg.pgClients = max(2, cfg.pgClients/2*2)
+	if !set["purge-n"] {
+		cfg.purgeN = max(10_000, int(float64(cfg.purgeN)*cfg.scale))
+	}
 	cfg.rounds = max(1, cfg.rounds)
 
 	dir, done, err := benchkit.StartRun("atbench", cfg.parent, cfg.keep)
@@ -121,6 +145,11 @@ func run(ctx context.Context, args []string) error {
 	}
 	defer done()
 	cfg.dir = dir
+	defer func() {
+		if cfg.pg != nil {
+			cfg.pg.close() // drops the run's schemas
+		}
+	}()
 
 	fmt.Printf("sizes    scale %.2g, rounds %d, ingest %d records/round/side, concurrent %d clients %s/side, query %d records, %d reps, verify %d records\n",
 		cfg.scale, cfg.rounds, cfg.ingestN, cfg.concClients, cfg.concDur, cfg.queryN, cfg.reps, cfg.verifyN)
@@ -130,7 +159,8 @@ func run(ctx context.Context, args []string) error {
 		name string
 		fn   func(context.Context, *config) ([]benchkit.Result, error)
 	}{{"ingest", benchIngest}, {"concurrent", benchConcurrent}, {"query", benchQuery},
-		{"merkle", benchMerkle}, {"verify", benchVerify}, {"ingestapi", benchIngestOnly}} {
+		{"merkle", benchMerkle}, {"verify", benchVerify}, {"ingestapi", benchIngestOnly},
+		{"pgingest", benchPGIngest}, {"pgreplicas", benchPGReplicas}, {"pgpurge", benchPGPurge}} {
 		if !cfg.run[b.name] {
 			continue
 		}
