@@ -352,13 +352,85 @@ func TestWrite(t *testing.T) {
 
 	t.Run("ErrSource", func(t *testing.T) {
 		boom := errors.New("database is locked")
-		enc, _ := export.NewEncoder(export.FormatNDJSON, io.Discard, catalog(t), time.UTC)
-		_, err := export.Write(context.Background(), &sliceSource{recs: manyRecords(3), iterErr: boom}, audittrail.RecordFilter{}, enc, nil)
+		var buf bytes.Buffer
+		enc, _ := export.NewEncoder(export.FormatNDJSON, &buf, catalog(t), time.UTC)
+		n, err := export.Write(context.Background(), &sliceSource{recs: manyRecords(3), iterErr: boom}, audittrail.RecordFilter{}, enc, nil)
 		if !errors.Is(err, boom) {
 			t.Errorf("error: got %v, want %v", err, boom)
 		}
+		// The records read before the failure are written all the same.
+		if n != 3 {
+			t.Errorf("records written: got %v, want %v", n, 3)
+		}
+	})
+
+	t.Run("ErrSourcePanic", func(t *testing.T) {
+		enc, _ := export.NewEncoder(export.FormatCSV, io.Discard, catalog(t), time.UTC)
+		_, err := export.Write(context.Background(), panicSource{}, audittrail.RecordFilter{}, enc, nil)
+		if err == nil || !strings.Contains(err.Error(), "panic") {
+			t.Errorf("error: got %v, want the panic as an error", err)
+		}
+	})
+
+	t.Run("ErrEncoderStopsReader", func(t *testing.T) {
+		// The encoder fails while the reader is ahead of it: Write returns
+		// the encoder's error once the reader has stopped.
+		src := &trackedSource{sliceSource: sliceSource{recs: manyRecords(10_000)}, done: make(chan struct{})}
+		n, err := export.Write(context.Background(), src, audittrail.RecordFilter{}, &failingEncoder{after: 700}, nil)
+		if !errors.Is(err, errWrite) {
+			t.Errorf("error: got %v, want %v", err, errWrite)
+		}
+		if n != 700 {
+			t.Errorf("records written: got %v, want %v", n, 700)
+		}
+		select {
+		case <-src.done:
+		default:
+			t.Errorf("IterateRecords: still running when Write returned")
+		}
+		if !errors.Is(src.err, context.Canceled) {
+			t.Errorf("IterateRecords: got %v, want %v", src.err, context.Canceled)
+		}
 	})
 }
+
+// panicSource panics while it reads.
+type panicSource struct{}
+
+func (panicSource) CountRecords(ctx context.Context, f audittrail.RecordFilter) (int, error) {
+	return 0, nil
+}
+
+func (panicSource) IterateRecords(ctx context.Context, f audittrail.RecordFilter, fn func(*audittrail.Record) error) error {
+	panic("boom")
+}
+
+// trackedSource notes when and how its IterateRecords returned, and stops
+// at a cancelled ctx as a store does.
+type trackedSource struct {
+	sliceSource
+	done chan struct{}
+	err  error
+}
+
+func (s *trackedSource) IterateRecords(ctx context.Context, f audittrail.RecordFilter, fn func(*audittrail.Record) error) error {
+	defer close(s.done)
+	s.err = s.sliceSource.IterateRecords(ctx, f, fn)
+	return s.err
+}
+
+// failingEncoder fails every Encode after the first after.
+type failingEncoder struct{ after, n int }
+
+func (e *failingEncoder) Encode(r *audittrail.Record) error {
+	if e.n == e.after {
+		return errWrite
+	}
+	e.n++
+	return nil
+}
+
+func (e *failingEncoder) Close() error { return nil }
 
 func TestCheckSize(t *testing.T) {
 	ctx := context.Background()

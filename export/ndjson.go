@@ -2,7 +2,6 @@ package export
 
 import (
 	"bufio"
-	"encoding/json"
 	"io"
 
 	"github.com/audittrail/audittrail"
@@ -11,20 +10,21 @@ import (
 // NDJSONEncoder writes one record per line, each exactly the API's JSON of
 // the record. It has no header.
 type NDJSONEncoder struct {
-	buf *bufio.Writer
-	enc *json.Encoder
+	buf  *bufio.Writer
+	line []byte
 }
 
 // NewNDJSONEncoder returns an encoder writing to w.
 func NewNDJSONEncoder(w io.Writer) *NDJSONEncoder {
-	buf := bufio.NewWriterSize(w, 64<<10)
-	enc := json.NewEncoder(buf)
-	enc.SetEscapeHTML(false)
-	return &NDJSONEncoder{buf: buf, enc: enc}
+	return &NDJSONEncoder{buf: bufio.NewWriterSize(w, 64<<10)}
 }
 
 // Encode writes one record and a newline.
-func (e *NDJSONEncoder) Encode(r *audittrail.Record) error { return e.enc.Encode(r.JSONValue()) }
+func (e *NDJSONEncoder) Encode(r *audittrail.Record) error {
+	e.line = append(r.AppendJSON(e.line[:0]), '\n')
+	_, err := e.buf.Write(e.line)
+	return err
+}
 
 // Close flushes the lines.
 func (e *NDJSONEncoder) Close() error { return e.buf.Flush() }

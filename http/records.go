@@ -1,10 +1,12 @@
 package http
 
 import (
+	"encoding/json"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -59,10 +61,7 @@ func (s *Server) append(w http.ResponseWriter, r *http.Request, prepare func(*au
 		return
 	}
 	s.metrics.recordsAccepted.WithLabelValues(r.Pattern).Add(float64(len(recs)))
-	if recs == nil {
-		recs = []*audittrail.Record{}
-	}
-	writeJSON(w, http.StatusCreated, map[string]any{"records": recs})
+	writeRecords(w, http.StatusCreated, recs, false, nil)
 }
 
 func (s *Server) handleListRecords(w http.ResponseWriter, r *http.Request, _ *audittrail.Principal) {
@@ -84,11 +83,40 @@ func (s *Server) handleListRecords(w http.ResponseWriter, r *http.Request, _ *au
 		c := audittrail.CursorOf(recs[limit-1]).String()
 		next = &c
 	}
-	page := make([]any, len(recs))
-	for i, rec := range recs {
-		page[i] = rec.JSONValue()
+	writeRecords(w, http.StatusOK, recs, true, next)
+}
+
+// bodies holds the buffers that writeRecords builds bodies in.
+var bodies = sync.Pool{New: func() any { return new([]byte) }}
+
+// writeRecords writes records as the JSON body with the status: the bytes
+// that writeJSON writes for map[string]any{"records": recs}, or with paged
+// for map[string]any{"next_cursor": next, "records": recs}, each record
+// written by Record.AppendJSON rather than by reflection.
+func writeRecords(w http.ResponseWriter, status int, recs []*audittrail.Record, paged bool, next *string) {
+	bp := bodies.Get().(*[]byte)
+	b := append((*bp)[:0], '{')
+	if paged {
+		cursor, _ := json.Marshal(next)
+		b = append(b, `"next_cursor":`...)
+		b = append(append(b, cursor...), ',')
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"records": page, "next_cursor": next})
+	b = append(b, `"records":[`...)
+	for i, rec := range recs {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = rec.AppendJSON(b)
+	}
+	b = append(b, "]}\n"...)
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
+	w.WriteHeader(status)
+	w.Write(b)
+	if cap(b) <= 1<<20 { // a buffer of a huge page is left to the collector
+		*bp = b
+		bodies.Put(bp)
+	}
 }
 
 func (s *Server) handleCountRecords(w http.ResponseWriter, r *http.Request, _ *audittrail.Principal) {

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/audittrail/audittrail"
 )
@@ -50,7 +51,7 @@ func (db *DB) FindRecords(ctx context.Context, f audittrail.RecordFilter) (rs []
 	if f.Limit <= 0 {
 		f.Limit = audittrail.DefaultLimit
 	}
-	rs = []*audittrail.Record{}
+	rs = make([]*audittrail.Record, 0, min(f.Limit, 256))
 	err = db.read(ctx, func(tx *txn) error {
 		return findRecords(tx, f, func(r *audittrail.Record) error {
 			rs = append(rs, r)
@@ -182,9 +183,14 @@ func findRecords(tx *txn, f audittrail.RecordFilter, fn func(*audittrail.Record)
 		return err
 	}
 	defer rows.Close()
+	var slab []audittrail.Record // records are allocated a few at a time
 	for rows.Next() {
-		r, err := scanRecord(rows)
-		if err != nil {
+		if len(slab) == 0 {
+			slab = make([]audittrail.Record, min(f.Limit, 32))
+		}
+		r := &slab[0]
+		slab = slab[1:]
+		if err := scanRecordInto(rows, r); err != nil {
 			return err
 		}
 		if err := fn(r); err != nil {
@@ -199,17 +205,142 @@ const recordColumns = `account_id, seq, id, change_id, object_type, object_id, o
 
 func scanRecord(row scanner) (*audittrail.Record, error) {
 	var r audittrail.Record
+	if err := scanRecordInto(row, &r); err != nil {
+		return nil, err
+	}
+	return &r, nil
+}
+
+// scanRecordInto scans a row of recordColumns into r, which must be zero.
+func scanRecordInto(row scanner, r *audittrail.Record) error {
 	var originator string
 	var date, receivedAt int64
 	if err := row.Scan(&r.AccountID, &r.Seq, &r.ID, &r.ChangeID, &r.ObjectType, &r.ObjectID, &r.ObjectName, &r.ActionType, &r.Element,
 		&r.OldValue, &r.NewValue, &date, &originator, &r.Automatic, &receivedAt, &r.Source); err != nil {
-		return nil, err
+		return err
 	}
-	if err := json.Unmarshal([]byte(originator), &r.Originator); err != nil {
-		return nil, fmt.Errorf("record %s: originator: %w", r.ID, err)
+	if err := decodeOriginator(originator, &r.Originator); err != nil {
+		return fmt.Errorf("record %s: originator: %w", r.ID, err)
 	}
 	r.Date, r.ReceivedAt = fromMS(date), fromMS(receivedAt)
-	return &r, nil
+	return nil
+}
+
+// decodeOriginator reads the originator column into o, which must be zero,
+// with the outcome of json.Unmarshal. The column holds what json.Marshal
+// wrote: an object of the known keys, without spaces. That form, with
+// strings that need no unescaping, is read here without reflection, every
+// string a substring of s; anything else (an escape, a space, an unknown
+// key, a null, invalid UTF-8) goes to json.Unmarshal, so that the result
+// never differs from it.
+func decodeOriginator(s string, o *audittrail.Originator) error {
+	if !decodeOriginatorFast(s, o) {
+		*o = audittrail.Originator{}
+		return json.Unmarshal([]byte(s), o)
+	}
+	return nil
+}
+
+// decodeOriginatorFast decodes the plain form of s into o and reports
+// whether it could.
+func decodeOriginatorFast(s string, o *audittrail.Originator) bool {
+	// str reads the plain string at s[i:] and returns it and the index after it.
+	str := func(i int) (string, int, bool) {
+		if i >= len(s) || s[i] != '"' {
+			return "", 0, false
+		}
+		for j := i + 1; j < len(s); j++ {
+			switch c := s[j]; {
+			case c == '"':
+				v := s[i+1 : j]
+				return v, j + 1, utf8.ValidString(v)
+			case c == '\\' || c < 0x20:
+				return "", 0, false
+			}
+		}
+		return "", 0, false
+	}
+	if len(s) < 2 || s[0] != '{' {
+		return false
+	}
+	i := 1
+	if s[i] == '}' {
+		return i+1 == len(s)
+	}
+	for {
+		key, j, ok := str(i)
+		if !ok || j >= len(s) || s[j] != ':' {
+			return false
+		}
+		i = j + 1
+		var field *string
+		switch key {
+		case "id":
+			field = &o.ID
+		case "name":
+			field = &o.Name
+		case "login_name":
+			field = &o.LoginName
+		case "employee_id":
+			field = &o.EmployeeID
+		case "user_agent":
+			field = &o.UserAgent
+		case "auth_type":
+			field = &o.AuthType
+		case "is_lpa":
+			switch {
+			case strings.HasPrefix(s[i:], "true"):
+				o.IsLPA, i = true, i+4
+			case strings.HasPrefix(s[i:], "false"):
+				o.IsLPA, i = false, i+5
+			default:
+				return false
+			}
+		case "profiles":
+			if i >= len(s) || s[i] != '[' {
+				return false
+			}
+			i++
+			profiles := []string{}
+			for i < len(s) && s[i] != ']' {
+				if len(profiles) > 0 {
+					if s[i] != ',' {
+						return false
+					}
+					i++
+				}
+				p, j, ok := str(i)
+				if !ok {
+					return false
+				}
+				profiles, i = append(profiles, p), j
+			}
+			if i >= len(s) {
+				return false
+			}
+			o.Profiles, i = profiles, i+1
+		default:
+			return false
+		}
+		if field != nil {
+			v, j, ok := str(i)
+			if !ok {
+				return false
+			}
+			*field, i = v, j
+		}
+		if i >= len(s) {
+			return false
+		}
+		switch s[i] {
+		case ',':
+			i++
+		case '}':
+			return i+1 == len(s)
+		default:
+			return false
+		}
+	}
 }
 
 // recordRow is a record about to be inserted, with the columns derived

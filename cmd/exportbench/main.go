@@ -65,7 +65,7 @@ func run(ctx context.Context, args []string) error {
 	fs.BoolVar(&cfg.keep, "keep", false, "keep the temporary directory (binary, data, server log) after the run")
 	fs.StringVar(&cfg.bin, "bin", "", "audittrail binary to run (default: go build ./cmd/audittrail into the temp dir)")
 	fs.DurationVar(&cfg.sample, "sample", 20*time.Millisecond, "interval of the server's RSS samples")
-	fs.StringVar(&cfg.cpuprofile, "cpuprofile", "", "after the rounds, run each export in-process (export.Write over sqlite.DB to io.Discard) under the CPU profiler: PREFIX-xlsx.pprof, PREFIX-csv.pprof")
+	fs.StringVar(&cfg.cpuprofile, "cpuprofile", "", "after the rounds, run each export and its baseline in-process (export.Write over sqlite.DB to io.Discard) 5 times under the CPU profiler: PREFIX-{xlsx,csv}{,-baseline}.pprof")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
