@@ -1,6 +1,7 @@
 package audittrail
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
@@ -78,4 +79,27 @@ func NewSecret(prefix string) string {
 func HashSecret(secret string) []byte {
 	sum := sha256.Sum256([]byte(secret))
 	return sum[:]
+}
+
+// MaxCredentialLength bounds a bearer credential: longer ones are not
+// looked up, since none that the service issues is.
+const MaxCredentialLength = 256
+
+// Authenticate finds the principal behind a bearer credential: the
+// operator token (compared in constant time; "" turns it off), else a
+// publisher key or user token of the store. An unknown, revoked or expired
+// credential, or one too long to be any, is EUNAUTHENTICATED.
+func Authenticate(ctx context.Context, store CredentialStore, operatorToken, token string) (*Principal, error) {
+	if operatorToken != "" && subtle.ConstantTimeCompare([]byte(token), []byte(operatorToken)) == 1 {
+		return &Principal{Kind: PrincipalOperator}, nil
+	}
+	invalid := Errorf(EUNAUTHENTICATED, "the credential is not valid: it is unknown, revoked or expired")
+	if len(token) > MaxCredentialLength {
+		return nil, invalid
+	}
+	p, err := store.Authenticate(ctx, HashSecret(token))
+	if ErrorCode(err) == EUNAUTHENTICATED {
+		return nil, invalid
+	}
+	return p, err
 }

@@ -4,42 +4,11 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
-	"sync"
 	"time"
 
 	"github.com/audittrail/audittrail"
 	"github.com/audittrail/audittrail/export"
 )
-
-// MaxExportsPerAccount bounds the exports an account runs at once, so that
-// one account cannot take the machine from the others.
-const MaxExportsPerAccount = 2
-
-// exportSlots counts the exports running per account.
-type exportSlots struct {
-	mu      sync.Mutex
-	running map[string]int
-}
-
-// acquire takes a slot of the account, or returns EEXPORTBUSY.
-func (e *exportSlots) acquire(account string) (release func(), err error) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if e.running == nil {
-		e.running = map[string]int{}
-	}
-	if e.running[account] >= MaxExportsPerAccount {
-		return nil, audittrail.Errorf(audittrail.EEXPORTBUSY, "%d exports of this account are already running; try again when one has finished", MaxExportsPerAccount)
-	}
-	e.running[account]++
-	return func() {
-		e.mu.Lock()
-		defer e.mu.Unlock()
-		if e.running[account]--; e.running[account] == 0 {
-			delete(e.running, account)
-		}
-	}, nil
-}
 
 // handleExport streams the records of the filter in format (SPEC §6):
 // Excel up to export.MaxXLSXRecords, CSV and NDJSON without a cap.
@@ -59,7 +28,7 @@ func (s *Server) handleExport(format string) handlerFunc {
 		if err != nil {
 			loc = time.UTC
 		}
-		release, err := s.exports.acquire(acct.ID)
+		release, err := s.exports.Acquire(acct.ID)
 		if err != nil {
 			s.Error(w, r, err)
 			return

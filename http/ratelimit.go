@@ -1,6 +1,7 @@
 package http
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"net/http"
@@ -110,17 +111,42 @@ func (s *Server) allowRate(w http.ResponseWriter, r *http.Request, class rateCla
 // LiveEngage-compatible API, which checks its credential itself: a request
 // that the viewer rule lets read its {accountId} counts against that
 // account; any other is left to the handler to refuse, so that a stranger
-// cannot spend an account's budget.
-func (s *Server) allowLiveEngage(w http.ResponseWriter, r *http.Request) bool {
+// cannot spend an account's budget. It returns the request with the
+// outcome of its authentication, for the handler (liveAuthenticated), or
+// nil when the limit refused it.
+func (s *Server) allowLiveEngage(w http.ResponseWriter, r *http.Request) *http.Request {
 	if s.rates.limits[reads].Off() {
-		return true
+		return r
 	}
-	account := r.PathValue("accountId")
 	p, err := s.authenticate(r)
+	r = r.WithContext(context.WithValue(r.Context(), liveAuthKey{}, liveAuth{p, err}))
+	account := r.PathValue("accountId")
 	if err != nil || authorize(viewer, p, account) != nil {
-		return true
+		return r
 	}
-	return s.allowRate(w, r, reads, account)
+	if !s.allowRate(w, r, reads, account) {
+		return nil
+	}
+	return r
+}
+
+// liveAuth is the outcome of a LiveEngage request's authentication in the
+// guard, carried in its context under liveAuthKey.
+type liveAuth struct {
+	p   *audittrail.Principal
+	err error
+}
+
+type liveAuthKey struct{}
+
+// liveAuthenticated answers the LiveEngage handler's authentication of r
+// with the guard's, when the guard made one, so that a credential is looked
+// up once per request.
+func (s *Server) liveAuthenticated(r *http.Request) (*audittrail.Principal, error) {
+	if a, ok := r.Context().Value(liveAuthKey{}).(liveAuth); ok {
+		return a.p, a.err
+	}
+	return s.authenticate(r)
 }
 
 // chargeIngest charges the items of an ingestion request after the first,

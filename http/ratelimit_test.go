@@ -2,14 +2,17 @@ package http
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/audittrail/audittrail/export"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -334,4 +337,44 @@ func TestRateLimitRoutes(t *testing.T) {
 			e.must(200, "GET", "/api/v1/accounts/acct-a/records/count", e.token["acct-a"], nil)
 		}
 	})
+}
+
+// countingStore counts the credential look-ups of its store.
+type countingStore struct {
+	audittrail.Store
+	mu    sync.Mutex
+	calls int
+}
+
+func (s *countingStore) Authenticate(ctx context.Context, hash []byte) (*audittrail.Principal, error) {
+	s.mu.Lock()
+	s.calls++
+	s.mu.Unlock()
+	return s.Store.Authenticate(ctx, hash)
+}
+
+// TestLiveEngageAuthenticatesOnce checks that a LiveEngage request, which
+// the guard authenticates to rate-limit it, looks its credential up once,
+// and that its exports take the slots of the native exports.
+func TestLiveEngageAuthenticatesOnce(t *testing.T) {
+	e := newRateEnv(t, RateLimit{Rate: 100, Burst: 1000}, RateLimit{Rate: 100, Burst: 1000})
+	counting := &countingStore{Store: e.srv.Store}
+	e.srv.Store = counting
+	e.must(200, "POST", "/api/account/acct-a/configuration/metadata/audit", e.token["acct-a"], map[string]any{"query": "{auditData {changeDate}}"})
+	if counting.calls != 1 {
+		t.Errorf("credential look-ups for one LiveEngage request: got %d, want 1", counting.calls)
+	}
+
+	// Both slots of acct-a taken by native exports: LiveEngage's is refused.
+	for range export.MaxPerAccount {
+		release, err := e.srv.exports.Acquire("acct-a")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer release()
+	}
+	w := e.serve("GET", "/api/account/acct-a/configuration/metadata/audit/export", e.token["acct-a"], nil)
+	if w.Code != http.StatusTooManyRequests || !strings.Contains(w.Body.String(), audittrail.EEXPORTBUSY) {
+		t.Errorf("LiveEngage export while native exports hold every slot: got %d %s, want 429 %s", w.Code, w.Body, audittrail.EEXPORTBUSY)
+	}
 }

@@ -5,7 +5,6 @@ package http
 
 import (
 	"context"
-	"crypto/subtle"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -53,7 +52,7 @@ type Server struct {
 	}
 	throttle *loginThrottle
 	rates    *rateLimiter
-	exports  exportSlots
+	exports  export.Slots // of both APIs: the native exports and LiveEngage's
 	metrics  *metrics
 }
 
@@ -218,8 +217,10 @@ func (s *Server) routes() []route {
 // guard authenticates and authorizes a request before its handler runs.
 func (s *Server) guard(rt route) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if rt.access == selfChecked && !s.allowLiveEngage(w, r) {
-			return
+		if rt.access == selfChecked {
+			if r = s.allowLiveEngage(w, r); r == nil {
+				return
+			}
 		}
 		if rt.access == public || rt.access == selfChecked {
 			rt.handler(w, r, nil)
@@ -247,17 +248,7 @@ func (s *Server) authenticate(r *http.Request) (*audittrail.Principal, error) {
 	if !ok {
 		return nil, audittrail.Errorf(audittrail.EUNAUTHENTICATED, "send a credential: Authorization: Bearer <token or key>")
 	}
-	if s.OperatorToken != "" && subtle.ConstantTimeCompare([]byte(token), []byte(s.OperatorToken)) == 1 {
-		return &audittrail.Principal{Kind: audittrail.PrincipalOperator}, nil
-	}
-	if len(token) > 256 {
-		return nil, audittrail.Errorf(audittrail.EUNAUTHENTICATED, "the credential is not valid: it is unknown, revoked or expired")
-	}
-	p, err := s.Store.Authenticate(r.Context(), audittrail.HashSecret(token))
-	if audittrail.ErrorCode(err) == audittrail.EUNAUTHENTICATED {
-		return nil, audittrail.Errorf(audittrail.EUNAUTHENTICATED, "the credential is not valid: it is unknown, revoked or expired")
-	}
-	return p, err
+	return audittrail.Authenticate(r.Context(), s.Store, s.OperatorToken, token)
 }
 
 // authorize applies a route's access rule. A credential of one account
@@ -293,7 +284,8 @@ func authorize(a access, p *audittrail.Principal, account string) error {
 func (s *Server) handleLiveEngage(w http.ResponseWriter, r *http.Request, _ *audittrail.Principal) {
 	s.le.once.Do(func() {
 		h := liveengage.New(s.Store, s.Catalog, s.Retention, s.Logger)
-		h.Now, h.OperatorToken = s.Now, s.OperatorToken
+		h.Now, h.OperatorToken, h.Exports = s.Now, s.OperatorToken, &s.exports
+		h.Authenticate = s.liveAuthenticated
 		s.le.handler = h
 	})
 	s.le.handler.ServeHTTP(w, r)

@@ -48,7 +48,7 @@ func (h *Handler) handleExport(w http.ResponseWriter, r *http.Request) {
 		h.writeError(w, r, err)
 		return
 	}
-	release, err := exports.acquire(s.accountID)
+	release, err := h.Exports.Acquire(s.accountID)
 	if err != nil {
 		h.writeError(w, r, err)
 		return

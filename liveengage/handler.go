@@ -1,17 +1,25 @@
 package liveengage
 
 import (
-	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"log/slog"
 	"net/http"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/audittrail/audittrail"
+	"github.com/audittrail/audittrail/export"
 )
+
+// authenticate finds the principal behind the request's bearer credential.
+func (h *Handler) authenticate(r *http.Request) (*audittrail.Principal, error) {
+	token, ok := bearerToken(r)
+	if !ok {
+		return nil, audittrail.Errorf(audittrail.EUNAUTHENTICATED, "send a credential: Authorization: Bearer <token>")
+	}
+	return audittrail.Authenticate(r.Context(), h.store, h.OperatorToken, token)
+}
 
 // Handler serves the LiveEngage-compatible audit trail API (SPEC §10). It
 // authenticates and authorizes its requests itself, so it can be mounted on
@@ -25,6 +33,15 @@ type Handler struct {
 	// here as on the native read routes rather than 401 as an unknown
 	// credential: it may not read records.
 	OperatorToken string
+	// Exports are the export slots of the accounts, shared with the
+	// native API's exports so that an account runs at most
+	// export.MaxPerAccount in all; New gives the handler slots of its own.
+	Exports *export.Slots
+	// Authenticate, when set, finds the principal of a request instead of
+	// the handler's own look-up of its bearer credential: a server that
+	// already authenticated the request (to rate-limit it) hands over its
+	// answer rather than looking the credential up again.
+	Authenticate func(*http.Request) (*audittrail.Principal, error)
 
 	store   audittrail.Store
 	catalog *audittrail.Catalog
@@ -53,6 +70,7 @@ func New(store audittrail.Store, catalog *audittrail.Catalog, retention audittra
 		store:       store,
 		catalog:     catalog,
 		logger:      logger,
+		Exports:     &export.Slots{},
 		mux:         http.NewServeMux(),
 		byComponent: map[string]*audittrail.ObjectType{},
 	}
@@ -89,25 +107,13 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // valid credential, 400 for an account id that cannot exist, 404 for
 // another account's, 403 without audit_trail.view.
 func (h *Handler) authorize(r *http.Request) (*audittrail.Principal, error) {
-	token, ok := bearerToken(r)
-	if !ok {
-		return nil, audittrail.Errorf(audittrail.EUNAUTHENTICATED, "send a credential: Authorization: Bearer <token>")
+	authenticate := h.Authenticate
+	if authenticate == nil {
+		authenticate = h.authenticate
 	}
-	var p *audittrail.Principal
-	if h.OperatorToken != "" && subtle.ConstantTimeCompare([]byte(token), []byte(h.OperatorToken)) == 1 {
-		p = &audittrail.Principal{Kind: audittrail.PrincipalOperator}
-	} else {
-		invalid := audittrail.Errorf(audittrail.EUNAUTHENTICATED, "the credential is not valid: it is unknown, revoked or expired")
-		if len(token) > 256 {
-			return nil, invalid
-		}
-		var err error
-		p, err = h.store.Authenticate(r.Context(), audittrail.HashSecret(token))
-		if audittrail.ErrorCode(err) == audittrail.EUNAUTHENTICATED {
-			return nil, invalid
-		} else if err != nil {
-			return nil, err
-		}
+	p, err := authenticate(r)
+	if err != nil {
+		return nil, err
 	}
 	account := r.PathValue("accountId")
 	if audittrail.ValidateAccountID(account) != nil {
@@ -211,35 +217,3 @@ type probeWriter struct {
 func (w *probeWriter) Header() http.Header         { return w.header }
 func (w *probeWriter) Write(b []byte) (int, error) { return len(b), nil }
 func (w *probeWriter) WriteHeader(code int)        { w.status = code }
-
-// exportSlots bounds the exports an account runs at once in this process,
-// so that one account cannot take the machine from the others.
-type exportSlots struct {
-	mu      sync.Mutex
-	running map[string]int
-}
-
-// MaxExportsPerAccount is how many exports of one account run at once.
-const MaxExportsPerAccount = 2
-
-var exports exportSlots
-
-// acquire takes a slot of the account, or returns EEXPORTBUSY.
-func (e *exportSlots) acquire(account string) (release func(), err error) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if e.running == nil {
-		e.running = map[string]int{}
-	}
-	if e.running[account] >= MaxExportsPerAccount {
-		return nil, audittrail.Errorf(audittrail.EEXPORTBUSY, "%d exports of this account are already running; try again when one has finished", MaxExportsPerAccount)
-	}
-	e.running[account]++
-	return func() {
-		e.mu.Lock()
-		defer e.mu.Unlock()
-		if e.running[account]--; e.running[account] == 0 {
-			delete(e.running, account)
-		}
-	}, nil
-}

@@ -132,7 +132,7 @@ func (db *DB) Open() (err error) {
 		}
 	}()
 
-	if db.wdb, err = sql.Open("sqlite", dsn(db.Path, false)); err != nil {
+	if db.wdb, err = sql.Open("sqlite", DSN(db.Path, false)); err != nil {
 		return fmt.Errorf("sqlite: open %s: %w", db.Path, err)
 	}
 	db.wdb.SetMaxOpenConns(1)
@@ -150,7 +150,7 @@ func (db *DB) Open() (err error) {
 		return err
 	}
 
-	if db.cdb, err = sql.Open("sqlite", dsn(db.Path, false)); err != nil {
+	if db.cdb, err = sql.Open("sqlite", DSN(db.Path, false)); err != nil {
 		return fmt.Errorf("sqlite: open %s: %w", db.Path, err)
 	}
 	db.cdb.SetMaxOpenConns(1)
@@ -166,7 +166,7 @@ func (db *DB) Open() (err error) {
 
 // openReadPool opens the pool of read-only connections.
 func (db *DB) openReadPool() (err error) {
-	if db.rdb, err = sql.Open("sqlite", dsn(db.Path, true)); err != nil {
+	if db.rdb, err = sql.Open("sqlite", DSN(db.Path, true)); err != nil {
 		return fmt.Errorf("sqlite: open %s: %w", db.Path, err)
 	}
 	db.rdb.SetMaxOpenConns(readConns + 1) // one for preparing statements (readStmt)
@@ -178,7 +178,7 @@ func (db *DB) openReadPool() (err error) {
 	return nil
 }
 
-// dsn returns the data source name of the database file at path, with the
+// DSN returns the data source name of the database file at path, with the
 // pragmas that every connection runs when it opens:
 //
 //   - journal_mode=WAL: readers never block the writer, nor it them.
@@ -196,7 +196,7 @@ func (db *DB) openReadPool() (err error) {
 // Write transactions begin IMMEDIATE, so that one that reads before it
 // writes can never fail to upgrade its lock. Read connections are
 // query_only.
-func dsn(path string, readOnly bool) string {
+func DSN(path string, readOnly bool) string {
 	q := url.Values{}
 	q.Add("_pragma", "busy_timeout(5000)")
 	q.Add("_pragma", "journal_mode(WAL)")

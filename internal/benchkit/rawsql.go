@@ -3,38 +3,17 @@ package benchkit
 import (
 	"database/sql"
 	"fmt"
-	"net/url"
 
-	_ "modernc.org/sqlite" // the "sqlite" driver of the raw baselines (the store registers it too)
+	"github.com/audittrail/audittrail/sqlite"
 )
 
 // The raw baselines run the store's own SQL on the store's file, with the
-// store's pragmas, on a database/sql connection of their own. What they
-// copy of the sqlite package (unexported there) is here, once.
-
-// DSN is the data source name the store opens its connections with (a
-// copy of sqlite.dsn): the baselines run with the same pragmas, so the same
-// durability. A read-only connection cannot write.
-func DSN(path string, readOnly bool) string {
-	q := url.Values{}
-	q.Add("_pragma", "busy_timeout(5000)")
-	q.Add("_pragma", "journal_mode(WAL)")
-	q.Add("_pragma", "synchronous(FULL)")
-	q.Add("_pragma", "foreign_keys(ON)")
-	q.Add("_pragma", "temp_store(MEMORY)")
-	q.Add("_pragma", "wal_autocheckpoint(0)")
-	if readOnly {
-		q.Add("_pragma", "query_only(true)")
-	} else {
-		q.Set("_txlock", "immediate")
-	}
-	return path + "?" + q.Encode()
-}
+// store's pragmas (sqlite.DSN), on a database/sql connection of their own.
 
 // OpenRaw opens a database/sql pool of one connection on the store's file
 // at path, with the store's pragmas, and checks that they took.
 func OpenRaw(path string, readOnly bool) (*sql.DB, error) {
-	db, err := sql.Open("sqlite", DSN(path, readOnly))
+	db, err := sql.Open("sqlite", sqlite.DSN(path, readOnly))
 	if err != nil {
 		return nil, err
 	}
