@@ -44,7 +44,9 @@ type LogStore interface {
 	// in seq order, whatever its date.
 	IterateRecordsBySeq(ctx context.Context, accountID string, fn func(*Record) error) error
 
-	// AddCheckpoint stores a signed checkpoint.
+	// AddCheckpoint stores a signed checkpoint, its CreatedAt set to the
+	// store's clock. The checkpoints of an account only grow: a checkpoint
+	// of a smaller tree than the newest stored is refused with ECONFLICT.
 	AddCheckpoint(ctx context.Context, cp *Checkpoint) error
 
 	// LatestCheckpoint returns the newest checkpoint; ENOTFOUND if none.

@@ -315,9 +315,16 @@ type RecordFilter struct {
 	ObjectName  string
 	ObjectID    string
 	Originator  string // originator id or name
-	Query       string // case-insensitive substring (see SearchText)
-	Limit       int
-	After       *Cursor // position after which the page starts (newest first)
+	// Originators selects records whose originator id or name is any of
+	// these (LiveEngage's users argument); with Originator, both apply.
+	Originators []string
+	// ExcludeLPA leaves out the changes made by LivePerson agents
+	// (Originator.IsLPA); ExcludeAutomatic, the automatic ones.
+	ExcludeLPA       bool
+	ExcludeAutomatic bool
+	Query            string // case-insensitive substring (see SearchText)
+	Limit            int
+	After            *Cursor // position after which the page starts (newest first)
 }
 
 // Limits of a listing.

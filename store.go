@@ -2,27 +2,38 @@ package audittrail
 
 import (
 	"context"
+	"time"
 )
 
-// Store is the storage of the service.
+// The storage seam has two sides.
 //
-// Every method that changes an account's users, profiles, publisher keys or
-// settings takes audit: the records the service writes about that change
-// (SPEC §4, "the service audits itself"). The store appends them in the
-// transaction of the change, dated by its clock, so that a change and its
-// trail are stored together or not at all; it writes none while the
-// account's audit trail is off (for a change of the trail's own state: off
-// both before and after the change).
-// Each backend (sqlite/, postgres/)
-// implements it, and storetest/ holds the one conformance suite that every
-// backend must pass. Every method that touches an account's data takes the
-// account id and scopes its queries by it.
-type Store interface {
-	AccountStore
-	PeopleStore
-	CredentialStore
-	RecordStore
-	LogStore
+// A Backend (sqlite/, postgres/) holds SQL and nothing else: it runs
+// transactions, and its Tx reads and writes rows, translating its driver's
+// errors into the domain's codes in one place. A third backend needs only
+// that.
+//
+// A Store (store/) is built once over any Backend: it holds what both
+// backends used to repeat — record rows and ids, the gap-free seq, the
+// idempotency rule, the Merkle tree's upkeep, the self-audit append in the
+// change's transaction, the post-commit notifications. The service layer
+// (service/) uses a Store; nothing else writes.
+
+// Backend is a storage engine.
+type Backend interface {
+	// View runs fn in a read-only transaction that sees one snapshot.
+	View(ctx context.Context, fn func(Tx) error) error
+
+	// Update runs fn in a write transaction: committed when fn returns nil,
+	// rolled back when it returns an error (which Update returns). A nil
+	// return means the transaction is durable. Transactions that lock the
+	// same account (Tx.LockAccount) run one after the other.
+	Update(ctx context.Context, fn func(Tx) error) error
+
+	// PurgeRecords removes the records of every account dated before
+	// cutoff, keeping their leaves and nodes so that proofs and checkpoints
+	// stay valid, notes each removed seq as purged, and returns how many it
+	// removed. Each backend purges its own way (batches, partitions).
+	PurgeRecords(ctx context.Context, cutoff time.Time) (int, error)
 
 	// Ping reports whether the storage can be reached and, after a write
 	// failed for want of space or an I/O error, whether it can be written
@@ -31,8 +42,190 @@ type Store interface {
 	Close() error
 }
 
-// AccountStore keeps accounts.
-type AccountStore interface {
+// Tx is a transaction of a Backend. Every method that touches an account's
+// data takes the account id and scopes its queries by it. Now is the
+// transaction's clock, read once when it began.
+type Tx interface {
+	Now() time.Time
+
+	AccountTx
+	PeopleTx
+	CredentialTx
+	RecordTx
+	LogTx
+}
+
+// AccountTx reads and writes accounts.
+type AccountTx interface {
+	// CreateAccount inserts a. Returns EALREADYEXISTS if the id is taken.
+	CreateAccount(a *Account) error
+	// FindAccount returns ENOTFOUND if the account does not exist.
+	FindAccount(id string) (*Account, error)
+	// LockAccount returns the account and the head of its log, and holds
+	// the account against every other transaction that locks it until this
+	// one ends. Returns ENOTFOUND.
+	LockAccount(id string) (*Account, LogHead, error)
+	// UpdateAccount stores a's name, timezone and audit-trail state.
+	// Returns ENOTFOUND.
+	UpdateAccount(a *Account) error
+	// FindAccountIDs returns the ids of all accounts (for maintenance jobs).
+	FindAccountIDs() ([]string, error)
+}
+
+// PeopleTx reads and writes the profiles and users of accounts.
+type PeopleTx interface {
+	FindProfiles(accountID string) ([]*Profile, error)
+	// FindProfile returns ENOTFOUND.
+	FindProfile(accountID, id string) (*Profile, error)
+	// CreateProfile returns EALREADYEXISTS when the name is taken in the account.
+	CreateProfile(p *Profile) error
+	// UpdateProfile stores p's name, description, role, permissions and
+	// updated time. Returns ENOTFOUND, EALREADYEXISTS.
+	UpdateProfile(p *Profile) error
+	// DeleteProfile returns ENOTFOUND, or ECONFLICT while users hold it.
+	DeleteProfile(accountID, id string) error
+
+	FindUsers(accountID string) ([]*User, error)
+	// FindUser and FindUserByLogin return ENOTFOUND.
+	FindUser(accountID, id string) (*User, error)
+	FindUserByLogin(accountID, loginName string) (*User, error)
+	// CreateUser returns EALREADYEXISTS when the login name is taken in the
+	// account, EVALIDATION when its profile is not one of the account's.
+	CreateUser(u *User) error
+	// UpdateUser stores every field of u. Returns ENOTFOUND,
+	// EALREADYEXISTS, EVALIDATION as CreateUser.
+	UpdateUser(u *User) error
+	// DeleteUser deletes the user and their tokens. Returns ENOTFOUND.
+	DeleteUser(accountID, id string) error
+}
+
+// CredentialTx keeps publisher keys and user tokens, by hash only.
+type CredentialTx interface {
+	// CreatePublisherKey stores k (without its secret) and the hash of its secret.
+	CreatePublisherKey(k *PublisherKey, hash []byte) error
+	FindPublisherKeys(accountID string) ([]*PublisherKey, error)
+	// FindPublisherKey returns ENOTFOUND.
+	FindPublisherKey(accountID, id string) (*PublisherKey, error)
+	// RevokePublisherKey sets the key's revoked time to at, if it is not
+	// revoked yet. Returns ENOTFOUND.
+	RevokePublisherKey(accountID, id string, at time.Time) error
+
+	CreateToken(t *Token) error
+	// DeleteToken removes a token; deleting an unknown token is not an error.
+	DeleteToken(hash []byte) error
+	// Authenticate returns the principal behind a publisher key or user
+	// token hash, with the user's profile as it is now. Returns
+	// EUNAUTHENTICATED for an unknown or revoked key, an unknown or expired
+	// token (by Now), or a token whose user is disabled or deleted.
+	Authenticate(hash []byte) (*Principal, error)
+}
+
+// RecordRow is a record about to be inserted, with the columns derived
+// from it: its originator as JSON and its SearchText.
+type RecordRow struct {
+	Record     *Record
+	Originator string
+	SearchText string
+}
+
+// IdempotencyKey is a stored idempotency key: the fingerprint of what was
+// first sent with it and the seqs of the records first stored,
+// [FirstSeq, FirstSeq+Count).
+type IdempotencyKey struct {
+	Key         string
+	Fingerprint string
+	FirstSeq    int64
+	Count       int64
+}
+
+// RecordTx reads and writes records.
+type RecordTx interface {
+	// InsertRecords inserts rows, whose records have every field set.
+	InsertRecords(rows []RecordRow) error
+	// FindRecords calls fn with each record of the page that f selects
+	// (f.Limit of them at most), newest first by (date, seq), starting
+	// after f.After.
+	FindRecords(f RecordFilter, fn func(*Record) error) error
+	// CountRecords counts the records matching f (Limit and After ignored).
+	CountRecords(f RecordFilter) (int, error)
+	// FindRecord returns ENOTFOUND.
+	FindRecord(accountID, id string) (*Record, error)
+	// FindRecordsBySeq calls fn with the stored records of the account
+	// whose seq is in [from, to), in seq order, at most limit of them.
+	FindRecordsBySeq(accountID string, from, to int64, limit int, fn func(*Record) error) error
+
+	// FindIdempotencyKeys returns the stored keys among keys, by key.
+	FindIdempotencyKeys(accountID string, keys []string) (map[string]IdempotencyKey, error)
+	// InsertIdempotencyKeys stores keys.
+	InsertIdempotencyKeys(accountID string, keys []IdempotencyKey) error
+}
+
+// LogHead is the state of an account's log kept beside the account: the
+// next seq to give, and the size and compact range of its Merkle tree (the
+// roots of the perfect subtrees that cover it, left to right).
+type LogHead struct {
+	NextSeq    int64
+	TreeSize   uint64
+	TreeHashes [][]byte
+}
+
+// TreeNode is a stored node of an account's Merkle tree.
+type TreeNode struct {
+	ID   NodeID
+	Hash []byte
+}
+
+// LogTx reads and writes the Merkle trees and checkpoints of accounts.
+type LogTx interface {
+	// SaveLogHead stores the head of the account's log.
+	SaveLogHead(accountID string, head LogHead) error
+	// InsertTreeNodes stores nodes of the account's tree.
+	InsertTreeNodes(accountID string, nodes []TreeNode) error
+	// TreeNodes returns the hashes of the given nodes, in order. Returns
+	// ENOTFOUND when one is not stored.
+	TreeNodes(accountID string, ids []NodeID) ([][]byte, error)
+	// LeafHashes returns the stored leaf hashes of the account by seq and
+	// the seqs whose records the retention purge removed.
+	LeafHashes(accountID string) (leaves [][]byte, purged map[int64]bool, err error)
+	// FindAccountsBehind returns the accounts whose tree is smaller than
+	// their next seq (records written before the log existed).
+	FindAccountsBehind() ([]string, error)
+
+	// InsertCheckpoint stores cp, its CreatedAt set.
+	InsertCheckpoint(cp *Checkpoint) error
+	// LatestCheckpoint returns the newest checkpoint; ENOTFOUND if none.
+	LatestCheckpoint(accountID string) (*Checkpoint, error)
+	// FindCheckpoints returns every checkpoint of the account, oldest first.
+	FindCheckpoints(accountID string) ([]*Checkpoint, error)
+}
+
+// Commit tells which records a transaction made durable: the account's
+// seqs [FirstSeq, EndSeq). It is what the post-commit seam announces.
+type Commit struct {
+	AccountID string
+	FirstSeq  int64
+	EndSeq    int64
+}
+
+// Store is the storage that the service layer uses, built once over a
+// Backend by package store. Its operations keep the rules of storage
+// itself: a change and its trail stored together, gap-free seqs,
+// idempotency, the Merkle tree in the append's transaction.
+type Store interface {
+	LogStore
+
+	// View runs fn in a read-only transaction.
+	View(ctx context.Context, fn func(Tx) error) error
+
+	// Change runs fn in a write transaction holding the account's lock, so
+	// that what fn reads stays true until it commits. fn checks and writes
+	// through tx and returns the records the service writes about the
+	// change (SPEC §4); Change appends them in the same transaction, dated
+	// by its clock, when the account's audit trail is on before or after
+	// fn. A change and its trail are stored together or not at all.
+	// Returns fn's error, ENOTFOUND for an unknown account.
+	Change(ctx context.Context, accountID string, fn func(tx Tx) ([]Entry, error)) error
+
 	// CreateAccount stores a new account with its profiles and its first
 	// administrator, all or nothing. Returns EALREADYEXISTS if the id is taken.
 	CreateAccount(ctx context.Context, a *Account, profiles []*Profile, admin *User) error
@@ -40,74 +233,25 @@ type AccountStore interface {
 	// FindAccount returns ENOTFOUND if the account does not exist.
 	FindAccount(ctx context.Context, id string) (*Account, error)
 
-	// UpdateAccount applies upd and returns the account as stored. Turning
-	// the audit trail on sets AuditTrailEnabledAt to the store's clock;
-	// turning it off keeps the last enabling time. Returns ENOTFOUND.
-	UpdateAccount(ctx context.Context, id string, upd AccountUpdate, audit ...Entry) (*Account, error)
-
-	// FindAccountIDs returns the ids of all accounts (for maintenance jobs).
+	// FindAccountIDs returns the ids of all accounts.
 	FindAccountIDs(ctx context.Context) ([]string, error)
-}
 
-// PeopleStore keeps the profiles and users of accounts.
-type PeopleStore interface {
-	FindProfiles(ctx context.Context, accountID string) ([]*Profile, error)
-	// FindProfile returns ENOTFOUND.
-	FindProfile(ctx context.Context, accountID, id string) (*Profile, error)
-	// CreateProfile returns EALREADYEXISTS when the name is taken in the account.
-	CreateProfile(ctx context.Context, p *Profile, audit ...Entry) error
-	// UpdateProfile stores p's name, description, role and permissions.
-	// Returns ENOTFOUND, EALREADYEXISTS.
-	UpdateProfile(ctx context.Context, p *Profile, audit ...Entry) error
-	// DeleteProfile returns ENOTFOUND, or ECONFLICT while users hold it.
-	DeleteProfile(ctx context.Context, accountID, id string, audit ...Entry) error
-
-	FindUsers(ctx context.Context, accountID string) ([]*User, error)
-	// FindUser and FindUserByLogin return ENOTFOUND.
-	FindUser(ctx context.Context, accountID, id string) (*User, error)
-	FindUserByLogin(ctx context.Context, accountID, loginName string) (*User, error)
-	// CreateUser returns EALREADYEXISTS when the login name is taken in the account.
-	CreateUser(ctx context.Context, u *User, audit ...Entry) error
-	// UpdateUser stores every field of u. Returns ENOTFOUND, EALREADYEXISTS.
-	UpdateUser(ctx context.Context, u *User, audit ...Entry) error
-	// DeleteUser deletes the user and their tokens. Returns ENOTFOUND.
-	DeleteUser(ctx context.Context, accountID, id string, audit ...Entry) error
-}
-
-// CredentialStore keeps publisher keys and user tokens, by hash only.
-type CredentialStore interface {
-	// CreatePublisherKey stores k (without its secret) and the hash of its secret.
-	CreatePublisherKey(ctx context.Context, k *PublisherKey, hash []byte, audit ...Entry) error
-	FindPublisherKeys(ctx context.Context, accountID string) ([]*PublisherKey, error)
-	// RevokePublisherKey marks the key revoked at the store's clock and returns
-	// it. Returns ENOTFOUND.
-	RevokePublisherKey(ctx context.Context, accountID, id string, audit ...Entry) (*PublisherKey, error)
-
-	CreateToken(ctx context.Context, t *Token) error
-	// DeleteToken removes a token; deleting an unknown token is not an error.
-	DeleteToken(ctx context.Context, hash []byte) error
-
-	// Authenticate returns the principal behind a publisher key or user token
-	// hash, with the user's profile as it is now. Returns EUNAUTHENTICATED for
-	// an unknown or revoked key, an unknown or expired token, or a token whose
-	// user is disabled or deleted.
+	// Authenticate returns the principal behind a credential hash (see
+	// CredentialTx.Authenticate).
 	Authenticate(ctx context.Context, hash []byte) (*Principal, error)
-}
 
-// RecordStore keeps the records of accounts.
-type RecordStore interface {
 	// AppendRecords stores the records of entries durably, all or nothing,
 	// and returns them as stored, in order: ID, Seq (the account's next
-	// positions, without gaps) and ReceivedAt are set by the store. Inside its
-	// transaction it applies CheckAppend to the account and the idempotency
-	// rule: an entry whose key was stored before answers the records first
-	// stored when its Fingerprint matches, else the whole call fails with
-	// EIDEMPOTENCYCONFLICT. Returns ENOTFOUND, EAUDITTRAILDISABLED,
-	// EBEFOREENABLED, EIDEMPOTENCYCONFLICT.
+	// positions, without gaps) and ReceivedAt are set by the store, Date is
+	// cut to milliseconds. Inside its transaction it applies CheckAppend to
+	// the account and the idempotency rule: an entry whose key was stored
+	// before answers the records first stored when its Fingerprint matches,
+	// else the whole call fails with EIDEMPOTENCYCONFLICT. Returns
+	// ENOTFOUND, EAUDITTRAILDISABLED, EBEFOREENABLED, EIDEMPOTENCYCONFLICT.
 	AppendRecords(ctx context.Context, accountID string, entries []Entry) ([]*Record, error)
 
-	// FindRecords returns at most f.Limit records matching f, newest first by
-	// (date, seq), starting after f.After.
+	// FindRecords returns at most f.Limit records matching f, newest first
+	// by (date, seq), starting after f.After.
 	FindRecords(ctx context.Context, f RecordFilter) ([]*Record, error)
 
 	// CountRecords counts the records matching f (Limit and After ignored).
@@ -117,7 +261,19 @@ type RecordStore interface {
 	FindRecord(ctx context.Context, accountID, id string) (*Record, error)
 
 	// IterateRecords calls fn with every record matching f (Limit ignored),
-	// newest first, starting after f.After, holding at most a page of records
-	// in memory. It stops at, and returns, the first error of fn or of ctx.
+	// newest first, starting after f.After, a page at a time, each page in
+	// its own transaction and fn called between them. It stops at, and
+	// returns, the first error of fn or of ctx.
 	IterateRecords(ctx context.Context, f RecordFilter, fn func(*Record) error) error
+
+	// Subscribe calls fn after each transaction that made records durable,
+	// with the account and seq range it committed, until the returned
+	// function is called. fn runs on the committing goroutine and must not
+	// block. On a backend shared by several processes (PostgreSQL
+	// replicas), commits of the other processes are announced too.
+	Subscribe(fn func(Commit)) (unsubscribe func())
+
+	// Ping reports whether the storage can be reached and written.
+	Ping(ctx context.Context) error
+	Close() error
 }
