@@ -170,6 +170,10 @@ const (
 	PrincipalOperator  = "operator"
 	PrincipalUser      = "user"
 	PrincipalPublisher = "publisher"
+	// PrincipalLocal is a command run on the service's own machine with
+	// its storage open (audittrail account create, export): whoever can
+	// run it can read and write the database anyway.
+	PrincipalLocal = "local"
 )
 
 // Principal is who a request acts as: the operator, a user of an account
@@ -206,6 +210,8 @@ func (p *Principal) Originator() Originator {
 		return o
 	case p.Key != nil:
 		return Originator{ID: p.Key.ID, Name: p.Key.Name, AuthType: "publisher_key"}
+	case p.Kind == PrincipalLocal:
+		return Originator{ID: "cli", Name: "Command line", AuthType: "cli"}
 	}
 	return Originator{ID: "operator", Name: "Operator", AuthType: "operator"}
 }

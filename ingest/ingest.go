@@ -21,8 +21,8 @@ type Ingester struct {
 	Now     func() time.Time
 }
 
-// New returns an Ingester over the catalog with the real clock.
-func New(c *audittrail.Catalog) *Ingester { return &Ingester{Catalog: c, Now: time.Now} }
+// New returns an Ingester over the catalog with the clock now.
+func New(c *audittrail.Catalog, now func() time.Time) *Ingester { return &Ingester{Catalog: c, Now: now} }
 
 // batch collects the entries and the problems of one request.
 type batch struct {

@@ -1,0 +1,80 @@
+package service
+
+import (
+	"context"
+	"strings"
+
+	"github.com/audittrail/audittrail"
+)
+
+// FindPublisherKeys returns the account's publisher keys, revoked ones
+// included, oldest first, never their secrets. Administrators only.
+func (s *Service) FindPublisherKeys(ctx context.Context, p *audittrail.Principal, accountID string) (keys []*audittrail.PublisherKey, err error) {
+	if err := Authorize(p, Administrator, accountID); err != nil {
+		return nil, err
+	}
+	err = s.store.View(ctx, func(tx audittrail.Tx) (err error) {
+		keys, err = tx.FindPublisherKeys(accountID)
+		return err
+	})
+	if keys == nil && err == nil {
+		keys = []*audittrail.PublisherKey{}
+	}
+	return keys, err
+}
+
+// CreatePublisherKey makes a publisher key for the account and returns it
+// with its secret in Key, which is shown this once and stored only as a
+// hash. Recorded under publisher_keys. The name "audittrail" is reserved
+// for the service's own records. Returns EVALIDATION, EVALUETOOLONG.
+func (s *Service) CreatePublisherKey(ctx context.Context, p *audittrail.Principal, accountID, name string) (*audittrail.PublisherKey, error) {
+	if err := Authorize(p, Administrator, accountID); err != nil {
+		return nil, err
+	}
+	if strings.EqualFold(strings.TrimSpace(name), audittrail.SourceService) {
+		return nil, audittrail.Errorf(audittrail.EVALIDATION, "the name %q is reserved for the records the service writes itself; choose another", audittrail.SourceService)
+	}
+	if err := requireText("name", name, MaxKeyName); err != nil {
+		return nil, err
+	}
+	k, secret := audittrail.NewPublisherKey(accountID, name, s.now())
+	err := s.store.Change(ctx, accountID, func(tx audittrail.Tx) ([]audittrail.Entry, error) {
+		k.CreatedAt = tx.Now()
+		audit, err := s.ingester.ServiceChange(accountID, audittrail.TypePublisherKeys, k.ID, k.Name, nil, audittrail.PublisherKeySnapshot(k), p.Originator())
+		if err != nil {
+			return nil, err
+		}
+		return audit, tx.CreatePublisherKey(k, audittrail.HashSecret(secret))
+	})
+	if err != nil {
+		return nil, err
+	}
+	k.Key = secret
+	return k, nil
+}
+
+// RevokePublisherKey revokes a key of the account: the next request made
+// with it is refused. Revoking a revoked key keeps its first revocation
+// time and records nothing new. Returns ENOTFOUND.
+func (s *Service) RevokePublisherKey(ctx context.Context, p *audittrail.Principal, accountID, id string) error {
+	if err := Authorize(p, Administrator, accountID); err != nil {
+		return err
+	}
+	return s.store.Change(ctx, accountID, func(tx audittrail.Tx) ([]audittrail.Entry, error) {
+		before, err := tx.FindPublisherKey(accountID, id)
+		if err != nil {
+			return nil, err
+		}
+		after := *before
+		if after.RevokedAt == nil {
+			now := tx.Now()
+			after.RevokedAt = &now
+		}
+		audit, err := s.ingester.ServiceChange(accountID, audittrail.TypePublisherKeys, before.ID, before.Name,
+			audittrail.PublisherKeySnapshot(before), audittrail.PublisherKeySnapshot(&after), p.Originator())
+		if err != nil {
+			return nil, err
+		}
+		return audit, tx.RevokePublisherKey(accountID, id, *after.RevokedAt)
+	})
+}

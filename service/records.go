@@ -1,0 +1,118 @@
+package service
+
+import (
+	"context"
+
+	"github.com/audittrail/audittrail"
+	"github.com/audittrail/audittrail/ingest"
+)
+
+// AppendRecords stores a platform's element-level records (SPEC §6 POST
+// .../records) as the publisher key p, all or nothing, and returns them as
+// stored. Returns the validation codes of the contract, ENOTFOUND,
+// EAUDITTRAILDISABLED, EBEFOREENABLED, EIDEMPOTENCYCONFLICT.
+func (s *Service) AppendRecords(ctx context.Context, p *audittrail.Principal, accountID string, items []ingest.RecordInput) ([]*audittrail.Record, error) {
+	return s.append(ctx, p, accountID, func(acct *audittrail.Account) ([]audittrail.Entry, error) {
+		return s.ingester.PrepareRecords(acct, items, p.Key.Name)
+	})
+}
+
+// AppendChanges stores a platform's changes given as before/after
+// snapshots (SPEC §6 POST .../changes): the diff engine works out their
+// records, secrets redacted, and stores them all or nothing.
+func (s *Service) AppendChanges(ctx context.Context, p *audittrail.Principal, accountID string, items []ingest.ChangeInput) ([]*audittrail.Record, error) {
+	return s.append(ctx, p, accountID, func(acct *audittrail.Account) ([]audittrail.Entry, error) {
+		return s.ingester.PrepareChanges(acct, items, p.Key.Name)
+	})
+}
+
+// append prepares a batch against the account and stores it; it returns
+// only once the store has made the records durable.
+func (s *Service) append(ctx context.Context, p *audittrail.Principal, accountID string, prepare func(*audittrail.Account) ([]audittrail.Entry, error)) ([]*audittrail.Record, error) {
+	if err := Authorize(p, Publisher, accountID); err != nil {
+		return nil, err
+	}
+	acct, err := s.store.FindAccount(ctx, accountID)
+	if err != nil {
+		return nil, err
+	}
+	entries, err := prepare(acct)
+	if err != nil {
+		return nil, err
+	}
+	return s.store.AppendRecords(ctx, acct.ID, entries)
+}
+
+// Page is a page of records, newest first, and the cursor of the next
+// page (nil on the last).
+type Page struct {
+	Records []*audittrail.Record
+	Next    *audittrail.Cursor
+}
+
+// FindRecords returns the page of records that f selects (f.Limit of them,
+// DefaultLimit when 0), inside the retention window. Viewers only.
+func (s *Service) FindRecords(ctx context.Context, p *audittrail.Principal, f audittrail.RecordFilter) (*Page, error) {
+	if err := s.authorizeRead(p, &f); err != nil {
+		return nil, err
+	}
+	if f.Limit <= 0 {
+		f.Limit = audittrail.DefaultLimit
+	}
+	limit := f.Limit
+	f.Limit++ // one more tells whether a next page exists
+	recs, err := s.store.FindRecords(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	page := &Page{Records: recs}
+	if len(recs) > limit {
+		page.Records = recs[:limit]
+		page.Next = audittrail.CursorOf(recs[limit-1])
+	}
+	return page, nil
+}
+
+// CountRecords counts the records that f selects inside the retention
+// window. Viewers only.
+func (s *Service) CountRecords(ctx context.Context, p *audittrail.Principal, f audittrail.RecordFilter) (int, error) {
+	if err := s.authorizeRead(p, &f); err != nil {
+		return 0, err
+	}
+	return s.store.CountRecords(ctx, f)
+}
+
+// FindRecord returns a record of the account. A record older than the
+// retention window is not found, purged yet or not. Returns ENOTFOUND.
+func (s *Service) FindRecord(ctx context.Context, p *audittrail.Principal, accountID, id string) (*audittrail.Record, error) {
+	if err := Authorize(p, Viewer, accountID); err != nil {
+		return nil, err
+	}
+	rec, err := s.store.FindRecord(ctx, accountID, id)
+	if err == nil && rec.Date.Before(s.windowStart()) {
+		err = audittrail.Errorf(audittrail.ENOTFOUND, "record %s not found", clip(id))
+	}
+	return rec, err
+}
+
+// IterateRecords calls fn with every record that f selects inside the
+// retention window, newest first, a page at a time (Limit ignored).
+// Viewers only.
+func (s *Service) IterateRecords(ctx context.Context, p *audittrail.Principal, f audittrail.RecordFilter, fn func(*audittrail.Record) error) error {
+	if err := s.authorizeRead(p, &f); err != nil {
+		return err
+	}
+	return s.store.IterateRecords(ctx, f, fn)
+}
+
+// authorizeRead checks that p may read the account of f and clamps f to
+// the retention window: whatever a caller asks, nothing older is shown.
+func (s *Service) authorizeRead(p *audittrail.Principal, f *audittrail.RecordFilter) error {
+	if err := Authorize(p, Viewer, f.AccountID); err != nil {
+		return err
+	}
+	if ws := s.windowStart(); f.From == nil || f.From.Before(ws) {
+		f.From = &ws
+	}
+	return nil
+}
