@@ -6,16 +6,20 @@ import (
 	"strconv"
 
 	"github.com/audittrail/audittrail"
-	"github.com/audittrail/audittrail/tlog"
 )
 
-func (s *Server) handleCheckpointKey(w http.ResponseWriter, r *http.Request, _ *audittrail.Principal) {
+func (s *Server) handleCheckpointKey(w http.ResponseWriter, r *http.Request, p *audittrail.Principal) {
+	key, err := s.svc.CheckpointKey(p)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	w.Write([]byte(s.Log.Signer.VerifierKey() + "\n"))
+	w.Write([]byte(key + "\n"))
 }
 
-func (s *Server) handleCheckpoint(w http.ResponseWriter, r *http.Request, _ *audittrail.Principal) {
-	cp, err := s.Log.Checkpoint(r.Context(), r.PathValue("account"), tlog.MaxCheckpointAge)
+func (s *Server) handleCheckpoint(w http.ResponseWriter, r *http.Request, p *audittrail.Principal) {
+	cp, err := s.svc.Checkpoint(r.Context(), p, r.PathValue("account"))
 	if err != nil {
 		s.Error(w, r, err)
 		return
@@ -33,38 +37,37 @@ type proofJSON struct {
 	Hashes    []string `json:"hashes"`
 }
 
-func (s *Server) handleProof(w http.ResponseWriter, r *http.Request, _ *audittrail.Principal) {
-	account := r.PathValue("account")
-	rec, err := s.findRecord(r)
+func (s *Server) handleProof(w http.ResponseWriter, r *http.Request, p *audittrail.Principal) {
+	var size *uint64
+	if v := r.URL.Query().Get("tree_size"); v != "" {
+		n, err := treeSize("tree_size", v)
+		if err != nil {
+			s.Error(w, r, err)
+			return
+		}
+		size = &n
+	}
+	proof, err := s.svc.ProveRecord(r.Context(), p, r.PathValue("account"), r.PathValue("id"), size)
 	if err != nil {
 		s.Error(w, r, err)
 		return
 	}
-	size, err := s.treeSizeParam(r, "tree_size", true)
-	if err != nil {
-		s.Error(w, r, err)
-		return
-	}
-	leaf, hashes, err := s.Log.InclusionProof(r.Context(), account, rec.Seq, size)
-	if err != nil {
-		s.Error(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, proofJSON{LeafIndex: rec.Seq, TreeSize: size, LeafHash: b64(leaf), Hashes: b64s(hashes)})
+	writeJSON(w, http.StatusOK, proofJSON{LeafIndex: proof.LeafIndex, TreeSize: proof.TreeSize, LeafHash: b64(proof.LeafHash), Hashes: b64s(proof.Hashes)})
 }
 
-func (s *Server) handleConsistency(w http.ResponseWriter, r *http.Request, _ *audittrail.Principal) {
-	from, err := s.treeSizeParam(r, "from", false)
+func (s *Server) handleConsistency(w http.ResponseWriter, r *http.Request, p *audittrail.Principal) {
+	q := r.URL.Query()
+	from, err := treeSize("from", q.Get("from"))
 	if err != nil {
 		s.Error(w, r, err)
 		return
 	}
-	to, err := s.treeSizeParam(r, "to", false)
+	to, err := treeSize("to", q.Get("to"))
 	if err != nil {
 		s.Error(w, r, err)
 		return
 	}
-	hashes, err := s.Log.ConsistencyProof(r.Context(), r.PathValue("account"), from, to)
+	hashes, err := s.svc.ProveConsistency(r.Context(), p, r.PathValue("account"), from, to)
 	if err != nil {
 		s.Error(w, r, err)
 		return
@@ -72,17 +75,8 @@ func (s *Server) handleConsistency(w http.ResponseWriter, r *http.Request, _ *au
 	writeJSON(w, http.StatusOK, map[string][]string{"hashes": b64s(hashes)})
 }
 
-// treeSizeParam reads a tree size from the query. An optional one that is
-// absent is the size of the account's newest checkpoint.
-func (s *Server) treeSizeParam(r *http.Request, name string, optional bool) (uint64, error) {
-	v := r.URL.Query().Get(name)
-	if v == "" && optional {
-		cp, err := s.Log.Checkpoint(r.Context(), r.PathValue("account"), tlog.MaxCheckpointAge)
-		if err != nil {
-			return 0, err
-		}
-		return cp.TreeSize, nil
-	}
+// treeSize reads the tree size of a query parameter.
+func treeSize(name, v string) (uint64, error) {
 	n, err := strconv.ParseUint(v, 10, 64)
 	if err != nil {
 		return 0, audittrail.Errorf(audittrail.EINVALIDPARAMETER, "%s must be a tree size (a whole number)", name)

@@ -1,7 +1,6 @@
 package http
 
 import (
-	"context"
 	"fmt"
 	"math"
 	"net/http"
@@ -54,34 +53,6 @@ const (
 
 func (c rateClass) String() string { return [...]string{"unlimited", "ingestion", "read"}[c] }
 
-// rateClass returns the class of a route, from who may call it: publishers
-// write records, the holders of audit_trail.view read them (the viewer
-// rule is also the one the LiveEngage routes apply themselves). The
-// management routes of administrators and the operator are not limited:
-// they are few, and an account's own administrators make them.
-func (a access) rateClass() rateClass {
-	switch a {
-	case publisher:
-		return ingestion
-	case viewer, selfChecked:
-		return reads
-	}
-	return unlimited
-}
-
-// SetRateLimits sets the per-account limits of ingestion and of reads; a
-// zero Rate turns a class off. An ingestion burst is raised to a full
-// batch (ingest.MaxBatch items), which must always be possible.
-func (s *Server) SetRateLimits(ingestLimit, readLimit RateLimit) {
-	if !ingestLimit.Off() {
-		ingestLimit.Burst = max(ingestLimit.Burst, ingest.MaxBatch)
-	}
-	if !readLimit.Off() {
-		readLimit.Burst = max(readLimit.Burst, 1)
-	}
-	s.rates = newRateLimiter([rateClasses]RateLimit{ingestion: ingestLimit, reads: readLimit})
-}
-
 // RateLimits returns the per-account limits in force.
 func (s *Server) RateLimits() (ingestLimit, readLimit RateLimit) {
 	return s.rates.limits[ingestion], s.rates.limits[reads]
@@ -92,7 +63,7 @@ func (s *Server) RateLimits() (ingestLimit, readLimit RateLimit) {
 // costs one token; an ingestion request one now, before its body is read,
 // and the rest of its items once they are decoded (chargeIngest).
 func (s *Server) allowRate(w http.ResponseWriter, r *http.Request, class rateClass, account string) bool {
-	wait := s.rates.take(class, account, s.Now())
+	wait := s.rates.take(class, account, s.svc.Now())
 	if wait == 0 {
 		return true
 	}
@@ -107,54 +78,12 @@ func (s *Server) allowRate(w http.ResponseWriter, r *http.Request, class rateCla
 	return false
 }
 
-// allowLiveEngage applies the read limit to a request of the
-// LiveEngage-compatible API, which checks its credential itself: a request
-// that the viewer rule lets read its {accountId} counts against that
-// account; any other is left to the handler to refuse, so that a stranger
-// cannot spend an account's budget. It returns the request with the
-// outcome of its authentication, for the handler (liveAuthenticated), or
-// nil when the limit refused it.
-func (s *Server) allowLiveEngage(w http.ResponseWriter, r *http.Request) *http.Request {
-	if s.rates.limits[reads].Off() {
-		return r
-	}
-	p, err := s.authenticate(r)
-	r = r.WithContext(context.WithValue(r.Context(), liveAuthKey{}, liveAuth{p, err}))
-	account := r.PathValue("accountId")
-	if err != nil || authorize(viewer, p, account) != nil {
-		return r
-	}
-	if !s.allowRate(w, r, reads, account) {
-		return nil
-	}
-	return r
-}
-
-// liveAuth is the outcome of a LiveEngage request's authentication in the
-// guard, carried in its context under liveAuthKey.
-type liveAuth struct {
-	p   *audittrail.Principal
-	err error
-}
-
-type liveAuthKey struct{}
-
-// liveAuthenticated answers the LiveEngage handler's authentication of r
-// with the guard's, when the guard made one, so that a credential is looked
-// up once per request.
-func (s *Server) liveAuthenticated(r *http.Request) (*audittrail.Principal, error) {
-	if a, ok := r.Context().Value(liveAuthKey{}).(liveAuth); ok {
-		return a.p, a.err
-	}
-	return s.authenticate(r)
-}
-
 // chargeIngest charges the items of an ingestion request after the first,
 // which allowRate took; the bucket may go into debt, which the account's
 // next requests wait out.
 func (s *Server) chargeIngest(r *http.Request, items int) {
 	if account := r.PathValue("account"); account != "" && items > 1 {
-		s.rates.charge(ingestion, account, items-1, s.Now())
+		s.rates.charge(ingestion, account, items-1, s.svc.Now())
 	}
 }
 
@@ -180,7 +109,18 @@ type bucketKey struct {
 // sweepEvery is how many requests pass between two sweeps of idle buckets.
 const sweepEvery = 1024
 
-func newRateLimiter(limits [rateClasses]RateLimit) *rateLimiter {
+// newRateLimiter returns the limiter of the per-account limits of
+// ingestion and of reads; a zero Rate turns a class off. An ingestion
+// burst is raised to a full batch (ingest.MaxBatch items), which must
+// always be possible.
+func newRateLimiter(ingestLimit, readLimit RateLimit) *rateLimiter {
+	if !ingestLimit.Off() {
+		ingestLimit.Burst = max(ingestLimit.Burst, ingest.MaxBatch)
+	}
+	if !readLimit.Off() {
+		readLimit.Burst = max(readLimit.Burst, 1)
+	}
+	limits := [rateClasses]RateLimit{ingestion: ingestLimit, reads: readLimit}
 	return &rateLimiter{limits: limits, buckets: map[bucketKey]*rate.Limiter{}}
 }
 

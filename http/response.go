@@ -65,11 +65,11 @@ func (s *Server) Error(w http.ResponseWriter, r *http.Request, err error) {
 		details = e.Details
 	}
 	if code == audittrail.EINTERNAL {
-		s.Logger.LogAttrs(r.Context(), slog.LevelError, "internal error", slog.String(logRoute, r.Pattern), slog.String(logError, err.Error()))
+		s.logger.LogAttrs(r.Context(), slog.LevelError, "internal error", slog.String(logRoute, r.Pattern), slog.String(logError, err.Error()))
 	} else if _, bare := err.(*audittrail.Error); !bare && ErrorStatusCode(code) >= 500 {
 		// A failure of the service's own (storage that cannot write) whose
 		// cause, wrapped in the error, the caller is not shown.
-		s.Logger.LogAttrs(r.Context(), slog.LevelWarn, "unavailable", slog.String(logRoute, r.Pattern), slog.String(logError, err.Error()))
+		s.logger.LogAttrs(r.Context(), slog.LevelWarn, "unavailable", slog.String(logRoute, r.Pattern), slog.String(logError, err.Error()))
 	}
 	writeJSON(w, ErrorStatusCode(code), errorBody{errorObject{Code: code, Message: msg, Details: details}})
 }
