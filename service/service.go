@@ -99,3 +99,12 @@ func (s *Service) Log() *tlog.Log { return s.log }
 
 // windowStart is the oldest moment the retention window shows now.
 func (s *Service) windowStart() time.Time { return s.cfg.Retention.Start(s.now()) }
+
+// Subscribe calls fn after each transaction that made records durable —
+// a platform's batch, or the service's own records of a change — with the
+// account and the seq range committed, on this process or (PostgreSQL) any
+// replica, until the returned function is called. It is the seam that
+// streaming and witnessing build on; fn must not block.
+func (s *Service) Subscribe(fn func(audittrail.Commit)) (unsubscribe func()) {
+	return s.store.Subscribe(fn)
+}

@@ -5,10 +5,12 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"log/slog"
 	"os"
 	"time"
 
 	"github.com/audittrail/audittrail"
+	"github.com/audittrail/audittrail/service"
 )
 
 // AccountCreateCommand creates an account from the command line:
@@ -33,31 +35,29 @@ func (c *AccountCreateCommand) Run(ctx context.Context, args []string) error {
 	if c.Name == "" || c.Admin == "" {
 		return fmt.Errorf("--name and --admin are required")
 	}
-	for _, err := range []error{audittrail.ValidateAccountID(c.ID), audittrail.ValidateTimezone(c.Timezone)} {
-		if err != nil {
-			return fmt.Errorf("%s", audittrail.ErrorMessage(err))
-		}
-	}
 	store, err := c.Storage.open()
 	if err != nil {
 		return err
 	}
 	defer store.Close()
-
-	now := time.Now()
-	acct, admin := audittrail.NewAccount(c.ID, c.Name, c.Timezone, now)
-	profiles := audittrail.BuiltinProfiles(acct.ID, acct.CreatedAt)
-	password := audittrail.NewSecret("")[:24]
-	admin.LoginName, admin.Name, admin.ProfileID = c.Admin, c.Admin, profiles[0].ID
-	admin.PasswordHash = audittrail.HashPassword(password)
-	if err := store.CreateAccount(ctx, acct, profiles, admin); err != nil {
-		return fmt.Errorf("%s", audittrail.ErrorMessage(err))
-	}
-	key, secret := audittrail.NewPublisherKey(acct.ID, "cli", now)
-	if err := store.CreatePublisherKey(ctx, key, audittrail.HashSecret(secret)); err != nil {
+	catalog, err := audittrail.NewCatalog(nil)
+	if err != nil {
 		return err
 	}
-	key.Key = secret
+	// The command runs the service's own operations, with every rule of
+	// the API (lengths, patterns, the password policy), as the local
+	// principal: whoever runs it has the storage open.
+	svc := service.New(store, catalog, nil, service.DefaultConfig(), time.Now, slog.New(slog.DiscardHandler))
+	password := audittrail.NewSecret("")[:24]
+	acct, admin, err := svc.CreateAccount(ctx, service.Local(), service.AccountInput{ID: c.ID, Name: c.Name, Timezone: c.Timezone,
+		Admin: service.AdminInput{LoginName: c.Admin, Password: password}})
+	if err != nil {
+		return fmt.Errorf("%s", audittrail.ErrorMessage(err))
+	}
+	key, err := svc.CreatePublisherKey(ctx, service.Local(), acct.ID, "cli")
+	if err != nil {
+		return fmt.Errorf("%s", audittrail.ErrorMessage(err))
+	}
 	enc := json.NewEncoder(os.Stdout)
 	enc.SetIndent("", "  ")
 	return enc.Encode(map[string]any{

@@ -5,13 +5,14 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"log/slog"
 	"net/url"
 	"os"
 	"time"
 
 	"github.com/audittrail/audittrail"
 	"github.com/audittrail/audittrail/export"
-	athttp "github.com/audittrail/audittrail/http"
+	"github.com/audittrail/audittrail/service"
 )
 
 // ExportCommand writes an account's records to a file or stdout:
@@ -27,10 +28,6 @@ type ExportCommand struct {
 	filters   map[string]*string
 }
 
-// exportFilters are the filter flags, named as the API's query parameters
-// with '-' for '_'.
-var exportFilters = []string{"from", "to", "object_type", "action_type", "element", "object_name", "object_id", "originator", "q"}
-
 // Run parses args and writes the export.
 func (c *ExportCommand) Run(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("audittrail export", flag.ContinueOnError)
@@ -41,7 +38,7 @@ func (c *ExportCommand) Run(ctx context.Context, args []string) error {
 	fs.StringVar(&c.Retention, "retention", "13mo", "retention window: nothing older is exported")
 	c.Storage.register(fs)
 	c.filters = map[string]*string{}
-	for _, name := range exportFilters {
+	for _, name := range service.FilterParams {
 		c.filters[name] = fs.String(flagName(name), "", "filter "+name+", as the API's query parameter")
 	}
 	fs.Usage = func() {
@@ -71,7 +68,7 @@ func (c *ExportCommand) Run(ctx context.Context, args []string) error {
 			q.Set(name, *v)
 		}
 	}
-	f, err := athttp.ParseFilter(q, c.Account, retention.Start(time.Now()))
+	f, err := service.ParseFilter(q, c.Account, false)
 	if err != nil {
 		return fmt.Errorf("%s", audittrail.ErrorMessage(err))
 	}
@@ -81,19 +78,16 @@ func (c *ExportCommand) Run(ctx context.Context, args []string) error {
 		return err
 	}
 	defer store.Close()
-	acct, err := store.FindAccount(ctx, c.Account)
+	// The export runs the service's own (the API's filters, retention
+	// clamp, Excel cap) as the local principal.
+	cfg := service.DefaultConfig()
+	cfg.Retention = retention
+	svc := service.New(store, catalog, nil, cfg, time.Now, slog.New(slog.DiscardHandler))
+	exp, err := svc.OpenExport(ctx, service.Local(), f, c.Format)
 	if err != nil {
 		return fmt.Errorf("%s", audittrail.ErrorMessage(err))
 	}
-	loc, err := time.LoadLocation(acct.Timezone)
-	if err != nil {
-		loc = time.UTC
-	}
-	if c.Format == export.FormatXLSX {
-		if err := export.CheckSize(ctx, store, f); err != nil {
-			return fmt.Errorf("%s", audittrail.ErrorMessage(err))
-		}
-	}
+	defer exp.Close()
 
 	out := os.Stdout
 	if c.Output != "" {
@@ -103,12 +97,8 @@ func (c *ExportCommand) Run(ctx context.Context, args []string) error {
 		defer out.Close()
 	}
 	w := bufio.NewWriterSize(out, 256<<10)
-	enc, err := export.NewEncoder(c.Format, w, catalog, loc)
-	if err != nil {
-		return fmt.Errorf("%s", audittrail.ErrorMessage(err))
-	}
 	start, last := time.Now(), time.Now()
-	n, err := export.Write(ctx, store, f, enc, func(n int) {
+	n, err := exp.WriteTo(ctx, w, func(n int) {
 		if time.Since(last) >= time.Second {
 			fmt.Fprintf(os.Stderr, "audittrail: exported %d records (%s)\n", n, time.Since(start).Round(time.Second))
 			last = time.Now()

@@ -25,13 +25,11 @@ func (f *rateFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&f.Read.Burst, "rate-read-burst", athttp.DefaultReadLimit.Burst, "read requests an account may make in a burst, the size of its bucket")
 }
 
-// apply sets the limits on the server.
-func (f *rateFlags) apply(srv *athttp.Server, logger *slog.Logger) error {
+// config returns the API's configuration of the limits, and logs them.
+func (f *rateFlags) config(logger *slog.Logger) (athttp.Config, error) {
 	if f.Ingest.Rate < 0 || f.Read.Rate < 0 || f.Ingest.Burst < 0 || f.Read.Burst < 0 {
-		return fmt.Errorf("--rate-ingest, --rate-read and their bursts must not be negative")
+		return athttp.Config{}, fmt.Errorf("--rate-ingest, --rate-read and their bursts must not be negative")
 	}
-	srv.SetRateLimits(f.Ingest, f.Read)
-	ingest, read := srv.RateLimits()
-	logger.Info("rate limits per account", "ingest", ingest.String(), "read", read.String())
-	return nil
+	logger.Info("rate limits per account", "ingest", f.Ingest.String(), "read", f.Read.String())
+	return athttp.Config{IngestLimit: f.Ingest, ReadLimit: f.Read}, nil
 }

@@ -15,6 +15,9 @@ import (
 	"github.com/audittrail/audittrail"
 	"github.com/audittrail/audittrail/demo"
 	athttp "github.com/audittrail/audittrail/http"
+	"github.com/audittrail/audittrail/ingest"
+	"github.com/audittrail/audittrail/service"
+	"github.com/audittrail/audittrail/tlog"
 	"github.com/audittrail/audittrail/ui"
 )
 
@@ -63,8 +66,8 @@ func (m *ServeCommand) ParseFlags(args []string) error {
 	fs.BoolVar(&m.Demo, "demo", false, "create the demo account (admin / admin) with a year of history on an empty store")
 	fs.DurationVar(&m.TokenTTL, "token-ttl", 12*time.Hour, "lifetime of user tokens")
 	fs.StringVar(&m.LogFormat, "log-format", "text", "log format: text or json")
-	fs.IntVar(&m.LoginAttempts, "login-attempts", athttp.DefaultLoginAttempts, "failed logins allowed per account and login name within --login-window")
-	fs.DurationVar(&m.LoginWindow, "login-window", athttp.DefaultLoginWindow, "window of --login-attempts; a throttled login may try again when its oldest failure leaves it")
+	fs.IntVar(&m.LoginAttempts, "login-attempts", service.DefaultLoginAttempts, "failed logins allowed per account and login name within --login-window")
+	fs.DurationVar(&m.LoginWindow, "login-window", service.DefaultLoginWindow, "window of --login-attempts; a throttled login may try again when its oldest failure leaves it")
 	fs.DurationVar(&m.DrainTimeout, "drain-timeout", 30*time.Second, "on SIGTERM, how long to wait for the requests in flight before cutting them short")
 	fs.DurationVar(&m.DrainDelay, "drain-delay", 0, "on SIGTERM, how long at least to keep answering new requests with 503 before closing the listener, so that a load balancer polling /readyz stops sending first")
 	fs.Usage = func() {
@@ -94,24 +97,30 @@ func (m *ServeCommand) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	srv := athttp.NewServer(m.store, catalog, m.logger)
-	srv.Log.Signer = signer
-	srv.OperatorToken = os.Getenv("AUDITTRAIL_OPERATOR_TOKEN")
-	srv.Retention = retention
-	srv.TokenTTL = m.TokenTTL
 	if m.LoginAttempts < 1 || m.LoginWindow <= 0 {
 		return fmt.Errorf("--login-attempts must be at least 1 and --login-window positive")
 	}
-	srv.SetLoginThrottle(m.LoginAttempts, m.LoginWindow)
-	if err := m.Rates.apply(srv, m.logger); err != nil {
+	limits, err := m.Rates.config(m.logger)
+	if err != nil {
 		return err
 	}
-	if srv.OperatorToken == "" {
+	cfg := service.Config{
+		OperatorToken: os.Getenv("AUDITTRAIL_OPERATOR_TOKEN"),
+		Retention:     retention,
+		TokenTTL:      m.TokenTTL,
+		LoginAttempts: m.LoginAttempts,
+		LoginWindow:   m.LoginWindow,
+	}
+	if cfg.OperatorToken == "" {
 		m.logger.Warn("AUDITTRAIL_OPERATOR_TOKEN is not set: the operator API (creating accounts) is off")
 	}
+	// One clock for every component.
+	now := time.Now
+	log := &tlog.Log{Store: m.store, Signer: signer, Logger: m.logger, Now: now}
+	svc := service.New(m.store, catalog, log, cfg, now, m.logger)
 
 	if m.Demo {
-		created, err := demo.Seed(ctx, m.store, srv.Ingester, time.Now())
+		created, err := demo.Seed(ctx, m.store, ingest.New(catalog, now), now())
 		if err != nil {
 			return fmt.Errorf("demo: %w", err)
 		}
@@ -125,13 +134,13 @@ func (m *ServeCommand) Run(ctx context.Context) error {
 	jobs, cancel := context.WithCancel(context.Background())
 	m.cancel = cancel
 	m.jobs.Add(2)
-	go func() { defer m.jobs.Done(); srv.Log.Run(jobs, time.Second) }()
+	go func() { defer m.jobs.Done(); log.Run(jobs, time.Second) }()
 	go func() { defer m.jobs.Done(); m.purgeEvery(jobs, time.Hour, retention) }()
 
 	if m.listener, err = net.Listen("tcp", m.Addr); err != nil {
 		return err
 	}
-	m.drainer = athttp.NewDrainer(ui.New(srv, m.store, catalog, retention, m.logger))
+	m.drainer = athttp.NewDrainer(ui.New(svc, athttp.NewServer(svc, limits, m.logger), m.logger))
 	m.server = &http.Server{
 		Handler:           m.drainer,
 		ReadHeaderTimeout: 10 * time.Second,
