@@ -105,7 +105,7 @@ var authzMatrix = map[string][nPrincipals]int{
 type authzEnv struct {
 	t     *testing.T
 	url   string
-	store *sqlite.DB
+	srv   *testServer
 	creds [nPrincipals]string
 	users [nPrincipals]string // user ids of the user principals
 	accts [nPrincipals]string // account of each principal ("" for none and operator)
@@ -121,21 +121,11 @@ const authzOperatorToken = "operator-token-authz-0123456789abcdef"
 
 func newAuthzEnv(t *testing.T) *authzEnv {
 	t.Helper()
-	db := sqlite.NewDB(filepath.Join(t.TempDir(), "authz.db"))
-	if err := db.Open(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	cat, err := audittrail.NewCatalog(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := NewServer(db, cat, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	srv.OperatorToken = authzOperatorToken
+	srv := newTestServer(t, testOptions{OperatorToken: authzOperatorToken})
 	ts := httptest.NewServer(srv)
 	t.Cleanup(ts.Close)
 
-	e := &authzEnv{t: t, url: ts.URL, store: db, hash: audittrail.HashPassword("authz-password-1")}
+	e := &authzEnv{t: t, url: ts.URL, srv: srv, hash: audittrail.HashPassword("authz-password-1")}
 	e.creds[pOperator] = authzOperatorToken
 
 	for _, id := range []string{"acct-a", "acct-b"} {
@@ -179,7 +169,7 @@ func newAuthzEnv(t *testing.T) *authzEnv {
 		if p == pKeyA || p == pKeyB {
 			continue
 		}
-		pr, err := db.Authenticate(context.Background(), audittrail.HashSecret(e.creds[p]))
+		pr, err := srv.store.Authenticate(context.Background(), audittrail.HashSecret(e.creds[p]))
 		if err != nil || pr.AccountID != acct {
 			t.Fatalf("principal %s: %v %+v", principalNames[p], err, pr)
 		}
@@ -254,34 +244,24 @@ func (e *authzEnv) must(want int, method, path, cred string, body any) map[strin
 
 func (e *authzEnv) freshUser() string {
 	e.t.Helper()
-	prof, err := e.store.FindProfile(context.Background(), "acct-a", e.profileA)
-	if err != nil {
-		e.t.Fatal(err)
-	}
 	n := e.next()
 	u := &audittrail.User{ID: audittrail.NewID("usr_"), AccountID: "acct-a", LoginName: fmt.Sprintf("fresh-%d", n),
-		Name: fmt.Sprintf("Fresh %d", n), ProfileID: prof.ID, Enabled: true, PasswordHash: e.hash}
-	if err := e.store.CreateUser(context.Background(), u); err != nil {
-		e.t.Fatal(err)
-	}
+		Name: fmt.Sprintf("Fresh %d", n), ProfileID: e.profileA, Enabled: true, PasswordHash: e.hash}
+	e.srv.change(e.t, "acct-a", func(tx audittrail.Tx) error { return tx.CreateUser(u) })
 	return u.ID
 }
 
 func (e *authzEnv) freshProfile() string {
 	e.t.Helper()
 	p := &audittrail.Profile{ID: audittrail.NewID("prf_"), AccountID: "acct-a", Name: fmt.Sprintf("Fresh profile %d", e.next()), Role: audittrail.RoleAgent}
-	if err := e.store.CreateProfile(context.Background(), p); err != nil {
-		e.t.Fatal(err)
-	}
+	e.srv.change(e.t, "acct-a", func(tx audittrail.Tx) error { return tx.CreateProfile(p) })
 	return p.ID
 }
 
 func (e *authzEnv) freshKey() string {
 	e.t.Helper()
 	k, secret := audittrail.NewPublisherKey("acct-a", fmt.Sprintf("fresh key %d", e.next()), time.Now())
-	if err := e.store.CreatePublisherKey(context.Background(), k, audittrail.HashSecret(secret)); err != nil {
-		e.t.Fatal(err)
-	}
+	e.srv.change(e.t, "acct-a", func(tx audittrail.Tx) error { return tx.CreatePublisherKey(k, audittrail.HashSecret(secret)) })
 	return k.ID
 }
 
@@ -291,11 +271,10 @@ func (e *authzEnv) freshToken(p int) string {
 	e.t.Helper()
 	secret := audittrail.NewSecret("att_")
 	now := time.Now()
-	err := e.store.CreateToken(context.Background(), &audittrail.Token{Hash: audittrail.HashSecret(secret), AccountID: e.accts[p],
-		UserID: e.users[p], CreatedAt: now, ExpiresAt: now.Add(time.Hour)})
-	if err != nil {
-		e.t.Fatal(err)
-	}
+	e.srv.change(e.t, e.accts[p], func(tx audittrail.Tx) error {
+		return tx.CreateToken(&audittrail.Token{Hash: audittrail.HashSecret(secret), AccountID: e.accts[p],
+			UserID: e.users[p], CreatedAt: now, ExpiresAt: now.Add(time.Hour)})
+	})
 	return secret
 }
 

@@ -209,7 +209,7 @@ func ingestFixture(tb testing.TB) (*ingest.Ingester, *audittrail.Account, time.T
 	if err != nil {
 		tb.Fatal(err)
 	}
-	in := ingest.New(cat)
+	in := ingest.New(cat, time.Now)
 	now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
 	in.Now = func() time.Time { return now }
 	at := now.Add(-24 * time.Hour)
@@ -390,86 +390,6 @@ func clipQ(s string) string {
 	return s
 }
 
-// FuzzParseFilter reads the query of the list and count routes: it refuses
-// with invalid_parameter, or gives a filter of the route's account within
-// the bounds of SPEC §6: from inside the retention window, a limit of 1 to
-// 1,000, known action types, short texts, and the cursor that was sent.
-func FuzzParseFilter(f *testing.F) {
-	cursor := (&audittrail.Cursor{Date: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC), Seq: 9}).String()
-	for _, q := range []string{
-		"", "from=2026-01-01T00:00:00Z&to=2026-11-25T00:00:00.5%2B01:00&limit=1000&cursor=" + cursor,
-		"object_type=users,skills,&action_type=add,%20edit&element=Name&object_name=x&object_id=1&originator=o&q=%0D%0A",
-		"action_type=rename", "limit=0", "limit=1001", "limit=+5", "limit=05", "limit=1e3", "cursor=djEuKzEuMg", "cursor=%00",
-		"from=yesterday", "from=0000-01-01T00:00:00%2B23:59", "to=9999-12-31T23:59:59-23:59", "from=2026-13-01T00:00:00Z",
-		"q=" + strings.Repeat("%C3%A9", 512), "q=" + strings.Repeat("x", 513), "object_type=" + strings.Repeat("a,", 101),
-		"fields=all", "%zz=1", "q=%FF%FE", "q=%1B%5B31m&q=second", "action_type=add,edit,delete,add",
-	} {
-		f.Add(q, true)
-	}
-	f.Add("limit=5", false)
-	f.Add("cursor="+cursor, false)
-	now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
-	s := &Server{Retention: audittrail.DefaultRetention, Now: func() time.Time { return now }}
-	windowStart := s.Retention.Start(now)
-	f.Fuzz(func(t *testing.T, rawQuery string, paged bool) {
-		r := &http.Request{Method: "GET", URL: &url.URL{Path: "/", RawQuery: rawQuery}}
-		r.SetPathValue("account", "acme")
-		flt, err := s.parseFilter(r, paged)
-		if err != nil {
-			if code := audittrail.ErrorCode(err); code != audittrail.EINVALIDPARAMETER {
-				t.Fatalf("%q: got %v, want %s", rawQuery, err, audittrail.EINVALIDPARAMETER)
-			}
-			return
-		}
-		q := r.URL.Query()
-		if !paged && (q.Has("limit") || q.Has("cursor")) {
-			t.Fatalf("%q: the count route accepted limit or cursor", rawQuery)
-		}
-		if flt.AccountID != "acme" {
-			t.Fatalf("account: got %q, want acme", flt.AccountID)
-		}
-		if flt.From == nil || flt.From.Before(windowStart) {
-			t.Fatalf("%q: from %v is before the window's start %v", rawQuery, flt.From, windowStart)
-		}
-		if flt.Limit < 1 || flt.Limit > audittrail.MaxLimit {
-			t.Fatalf("%q: limit %d", rawQuery, flt.Limit)
-		}
-		if v := q.Get("limit"); v != "" {
-			if n, err := strconv.Atoi(v); err != nil || n != flt.Limit {
-				t.Fatalf("%q: limit %d, want %q", rawQuery, flt.Limit, v)
-			}
-		}
-		for _, a := range flt.ActionTypes {
-			if a != audittrail.ActionAdd && a != audittrail.ActionEdit && a != audittrail.ActionDelete {
-				t.Fatalf("%q: action type %q", rawQuery, a)
-			}
-		}
-		for _, typ := range flt.ObjectTypes {
-			if typ == "" || typ != strings.TrimSpace(typ) || strings.Contains(typ, ",") {
-				t.Fatalf("%q: object type %q", rawQuery, typ)
-			}
-		}
-		for _, v := range []string{flt.Element, flt.ObjectName, flt.ObjectID, flt.Originator, flt.Query} {
-			if utf8.RuneCountInString(v) > 512 {
-				t.Fatalf("%q: a text filter of %d characters", rawQuery, utf8.RuneCountInString(v))
-			}
-		}
-		if c := q.Get("cursor"); c != "" {
-			if flt.After == nil || flt.After.String() != c {
-				t.Fatalf("%q: cursor %v, want the one sent", rawQuery, flt.After)
-			}
-		} else if flt.After != nil {
-			t.Fatalf("%q: a cursor that was not sent", rawQuery)
-		}
-		if v := q.Get("to"); v != "" {
-			want, err := time.Parse(time.RFC3339Nano, v)
-			if err != nil || flt.To == nil || !flt.To.Equal(want) {
-				t.Fatalf("%q: to %v, want %v (%v)", rawQuery, flt.To, want, err)
-			}
-		}
-	})
-}
-
 // cheapHash is an Argon2id hash in the format of audittrail.HashPassword
 // with the smallest cost, so that a fuzzer can try many logins a second.
 func cheapHash(pw string) string {
@@ -478,21 +398,6 @@ func cheapHash(pw string) string {
 	enc := base64.RawStdEncoding
 	return fmt.Sprintf("$argon2id$v=%d$m=8,t=1,p=1$%s$%s", argon2.Version, enc.EncodeToString(salt), enc.EncodeToString(key))
 }
-
-// loginStore knows one user, ada of account acme.
-type loginStore struct {
-	audittrail.Store
-	hash string
-}
-
-func (s *loginStore) FindUserByLogin(_ context.Context, account, login string) (*audittrail.User, error) {
-	if account == "acme" && login == "ada" {
-		return &audittrail.User{ID: "usr_1", AccountID: "acme", LoginName: "ada", Enabled: true, PasswordHash: s.hash}, nil
-	}
-	return nil, audittrail.Errorf(audittrail.ENOTFOUND, "no such user")
-}
-
-func (s *loginStore) CreateToken(context.Context, *audittrail.Token) error { return nil }
 
 // logLines returns the lines of a log buffer, and fails if the log does
 // not end with a newline.
@@ -554,18 +459,27 @@ func FuzzLogin(f *testing.F) {
 		f.Add([]byte(s), false)
 		f.Add([]byte(s), true)
 	}
-	saved := dummyHash
-	dummyHash = cheapHash("not a real password")
-	f.Cleanup(func() { dummyHash = saved })
 	var logs [2]bytes.Buffer
-	var servers [2]*Server
+	var servers [2]*testServer
 	for i := range servers {
 		var h slog.Handler = slog.NewTextHandler(&logs[i], nil)
 		if i == 1 {
 			h = slog.NewJSONHandler(&logs[i], nil)
 		}
-		servers[i] = NewServer(&loginStore{hash: cheapHash("correct horse")}, nil, slog.New(h))
-		servers[i].SetLoginThrottle(1<<30, time.Minute)
+		servers[i] = newTestServer(f, testOptions{Logger: slog.New(h), LoginAttempts: 1 << 30})
+		// One user, ada of account acme, whose password hash is cheap.
+		if _, _, err := servers[i].svc.CreateAccount(context.Background(), service.Local(), service.AccountInput{ID: "acme", Name: "Acme",
+			Admin: service.AdminInput{LoginName: "admin", Password: "not the password"}}); err != nil {
+			f.Fatal(err)
+		}
+		servers[i].change(f, "acme", func(tx audittrail.Tx) error {
+			admin, err := tx.FindUserByLogin("acme", "admin")
+			if err != nil {
+				return err
+			}
+			admin.LoginName, admin.PasswordHash = "ada", cheapHash("correct horse")
+			return tx.UpdateUser(admin)
+		})
 	}
 	f.Fuzz(func(t *testing.T, body []byte, jsonLog bool) {
 		i := 0
@@ -624,7 +538,7 @@ func FuzzLogin(f *testing.F) {
 // logEnv is a server over a real store, an account with its audit trail
 // on, and a viewer's token and a publisher key, for FuzzRequestLog.
 type logEnv struct {
-	srv        [2]*Server // text log, JSON log
+	srv        [2]*testServer // text log, JSON log
 	logs       [2]*bytes.Buffer
 	creds      [3]string // none, a viewer's token, a publisher key
 	recordPath string
@@ -632,15 +546,7 @@ type logEnv struct {
 
 func newLogEnv(tb testing.TB) *logEnv {
 	tb.Helper()
-	db := sqlite.NewDB(filepath.Join(tb.TempDir(), "log.db"))
-	if err := db.Open(); err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { db.Close() })
-	cat, err := audittrail.NewCatalog(nil)
-	if err != nil {
-		tb.Fatal(err)
-	}
+	const operatorToken = "operator-token-log-0123456789abcdef"
 	e := &logEnv{}
 	for i := range e.srv {
 		e.logs[i] = &bytes.Buffer{}
@@ -648,8 +554,11 @@ func newLogEnv(tb testing.TB) *logEnv {
 		if i == 1 {
 			h = slog.NewJSONHandler(e.logs[i], nil)
 		}
-		e.srv[i] = NewServer(db, cat, slog.New(h))
-		e.srv[i].OperatorToken = "operator-token-log-0123456789abcdef"
+		o := testOptions{Logger: slog.New(h), OperatorToken: operatorToken}
+		if i > 0 {
+			o.Store = e.srv[0].store
+		}
+		e.srv[i] = newTestServer(tb, o)
 	}
 	do := func(want int, method, path, cred string, body any) map[string]any {
 		b, _ := json.Marshal(body)
@@ -664,7 +573,7 @@ func newLogEnv(tb testing.TB) *logEnv {
 		json.Unmarshal(w.Body.Bytes(), &m)
 		return m
 	}
-	do(201, "POST", "/api/v1/accounts", e.srv[0].OperatorToken, map[string]any{"id": "acme", "name": "Acme",
+	do(201, "POST", "/api/v1/accounts", operatorToken, map[string]any{"id": "acme", "name": "Acme",
 		"admin": map[string]any{"login_name": "admin", "name": "Ada", "password": "log-password-1"}})
 	e.creds[1] = do(200, "POST", "/api/v1/login", "", map[string]any{"account_id": "acme", "login_name": "admin", "password": "log-password-1"})["token"].(string)
 	do(200, "PATCH", "/api/v1/accounts/acme", e.creds[1], map[string]any{"audit_trail_enabled": true})

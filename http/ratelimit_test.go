@@ -147,21 +147,25 @@ func TestRateLimiter(t *testing.T) {
 	})
 }
 
-func TestSetRateLimits(t *testing.T) {
-	s := &Server{}
-	s.SetRateLimits(RateLimit{Rate: 10, Burst: 5}, RateLimit{Rate: 1, Burst: 0})
-	if got := s.rates.limits[ingestion].Burst; got != 1000 {
+func TestRateLimitBursts(t *testing.T) {
+	l := newRateLimiter(RateLimit{Rate: 10, Burst: 5}, RateLimit{Rate: 1, Burst: 0})
+	if got := l.limits[ingestion].Burst; got != 1000 {
 		t.Errorf("ingestion burst: got %v, want %v (a full batch)", got, 1000)
 	}
-	if got := s.rates.limits[reads].Burst; got != 1 {
+	if got := l.limits[reads].Burst; got != 1 {
 		t.Errorf("read burst: got %v, want %v", got, 1)
 	}
-	for _, c := range []struct {
-		a    access
-		want rateClass
-	}{{publisher, ingestion}, {viewer, reads}, {selfChecked, reads}, {administrator, unlimited}, {operator, unlimited}, {public, unlimited}} {
-		if got := c.a.rateClass(); got != c.want {
-			t.Errorf("%s: got class %v, want %v", c.a, got, c.want)
+	for _, rt := range (&Server{}).routes() {
+		want := unlimited
+		switch {
+		case strings.HasSuffix(rt.pattern, "/records") && strings.HasPrefix(rt.pattern, "POST"), strings.HasSuffix(rt.pattern, "/changes"):
+			want = ingestion
+		case strings.Contains(rt.pattern, "/records") || strings.Contains(rt.pattern, "checkpoint") ||
+			strings.Contains(rt.pattern, "consistency") || strings.Contains(rt.pattern, "metadata/audit"):
+			want = reads
+		}
+		if rt.rate != want {
+			t.Errorf("%s: got class %v, want %v", rt.pattern, rt.rate, want)
 		}
 	}
 }
@@ -171,48 +175,51 @@ func TestSetRateLimits(t *testing.T) {
 // requests go straight to the server's handler.
 type rateEnv struct {
 	t     *testing.T
-	srv   *Server
+	srv   *testServer
 	mu    sync.Mutex
 	now   time.Time
 	key   map[string]string
 	token map[string]string
 }
 
-func newRateEnv(t *testing.T, ingest, read RateLimit) *rateEnv {
+func newRateEnv(t *testing.T, ingest, read RateLimit, wrap ...func(audittrail.Store) audittrail.Store) *rateEnv {
 	t.Helper()
-	db := sqlite.NewDB(filepath.Join(t.TempDir(), "rate.db"))
-	if err := db.Open(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	cat, err := audittrail.NewCatalog(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
 	e := &rateEnv{t: t, now: time.Now(), key: map[string]string{}, token: map[string]string{}}
-	e.srv = NewServer(db, cat, slog.New(slog.DiscardHandler))
-	e.srv.OperatorToken = "operator-token-rate-0123456789abcdef"
-	e.srv.Now = func() time.Time {
+	clock := func() time.Time {
 		e.mu.Lock()
 		defer e.mu.Unlock()
 		return e.now
 	}
-	e.srv.SetRateLimits(RateLimit{}, RateLimit{}) // off while the accounts are made
-	for _, id := range []string{"acct-a", "acct-b"} {
-		e.must(201, "POST", "/api/v1/accounts", e.srv.OperatorToken, map[string]any{
-			"id": id, "name": "Account " + id,
-			"admin": map[string]any{"login_name": "admin", "name": "Admin " + id, "password": "rate-password-1"},
-		})
-		e.token[id] = e.must(200, "POST", "/api/v1/login", "", map[string]any{"account_id": id, "login_name": "admin", "password": "rate-password-1"})["token"].(string)
-		e.must(200, "PATCH", "/api/v1/accounts/"+id, e.token[id], map[string]any{"audit_trail_enabled": true})
-		e.key[id] = e.must(201, "POST", "/api/v1/accounts/"+id+"/publisher-keys", e.token[id], map[string]any{"name": "platform"})["key"].(string)
+	o := testOptions{Now: clock, Limits: &Config{IngestLimit: ingest, ReadLimit: read}}
+	if len(wrap) > 0 {
+		o.Wrap = wrap[0]
 	}
-	e.srv.SetRateLimits(ingest, read)
+	e.srv = newTestServer(t, o)
+	// The accounts are made through the service, which no rate limit holds.
+	ctx := context.Background()
+	for _, id := range []string{"acct-a", "acct-b"} {
+		if _, _, err := e.srv.svc.CreateAccount(ctx, service.Local(), service.AccountInput{ID: id, Name: "Account " + id,
+			Admin: service.AdminInput{LoginName: "admin", Name: "Admin " + id, Password: "rate-password-1"}}); err != nil {
+			t.Fatal(err)
+		}
+		l, err := e.srv.svc.Login(ctx, id, "admin", "rate-password-1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.token[id] = l.Token
+		on := true
+		if _, err := e.srv.svc.UpdateAccount(ctx, service.Local(), id, audittrail.AccountUpdate{AuditTrailEnabled: &on}); err != nil {
+			t.Fatal(err)
+		}
+		k, err := e.srv.svc.CreatePublisherKey(ctx, service.Local(), id, "platform")
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.key[id] = k.Key
+	}
 	// From now on the clock moves only when the test says, from a moment
-	// after the audit trails were enabled (by the store's own clock).
-	e.mu.Lock()
-	e.now = time.Now().Add(time.Second)
-	e.mu.Unlock()
+	// after the audit trails were enabled.
+	e.advance(time.Second)
 	return e
 }
 
@@ -353,13 +360,16 @@ func (s *countingStore) Authenticate(ctx context.Context, hash []byte) (*audittr
 	return s.Store.Authenticate(ctx, hash)
 }
 
-// TestLiveEngageAuthenticatesOnce checks that a LiveEngage request, which
-// the guard authenticates to rate-limit it, looks its credential up once,
-// and that its exports take the slots of the native exports.
+// TestLiveEngageAuthenticatesOnce checks that a LiveEngage request looks
+// its credential up once, and that its exports take the slots of the
+// native exports.
 func TestLiveEngageAuthenticatesOnce(t *testing.T) {
-	e := newRateEnv(t, RateLimit{Rate: 100, Burst: 1000}, RateLimit{Rate: 100, Burst: 1000})
-	counting := &countingStore{Store: e.srv.Store}
-	e.srv.Store = counting
+	counting := &countingStore{}
+	e := newRateEnv(t, RateLimit{Rate: 100, Burst: 1000}, RateLimit{Rate: 100, Burst: 1000}, func(s audittrail.Store) audittrail.Store {
+		counting.Store = s
+		return counting
+	})
+	counting.calls = 0
 	e.must(200, "POST", "/api/account/acct-a/configuration/metadata/audit", e.token["acct-a"], map[string]any{"query": "{auditData {changeDate}}"})
 	if counting.calls != 1 {
 		t.Errorf("credential look-ups for one LiveEngage request: got %d, want 1", counting.calls)
@@ -367,7 +377,7 @@ func TestLiveEngageAuthenticatesOnce(t *testing.T) {
 
 	// Both slots of acct-a taken by native exports: LiveEngage's is refused.
 	for range export.MaxPerAccount {
-		release, err := e.srv.exports.Acquire("acct-a")
+		release, err := e.srv.svc.AcquireExportSlot("acct-a")
 		if err != nil {
 			t.Fatal(err)
 		}
