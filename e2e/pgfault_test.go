@@ -49,7 +49,7 @@ func TestPGFault(t *testing.T) {
 		t.Skip("cuts the connections to a PostgreSQL server (runs in the PostgreSQL pass)")
 	}
 	const (
-		writers      = 4
+		writers = 4
 		// No bound below is a speed: each is far above what a loaded
 		// machine takes, and catches a request or a recovery that hangs.
 		outage       = 2 * time.Second  // at least; until the writers got a 503
