@@ -193,7 +193,7 @@ func TestDB_GroupCommit(t *testing.T) {
 				}
 			})
 		}
-		time.Sleep(200 * time.Millisecond) // let every writer reach the writer's door
+		sqlite.WaitForWriters(t, writers) // every writer at the writer's door
 		release()
 		wg.Wait()
 		close(errs)
@@ -234,7 +234,7 @@ func TestDB_GroupCommit(t *testing.T) {
 			profiles := audittrail.BuiltinProfiles(id, db.Now())
 			errDup = db.CreateAccount(ctx, &audittrail.Account{ID: id, Name: "Again"}, profiles, nil)
 		})
-		time.Sleep(100 * time.Millisecond)
+		sqlite.WaitForWriters(t, 3)
 		before := db.Stats()
 		release()
 		wg.Wait()
