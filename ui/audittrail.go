@@ -125,13 +125,12 @@ func (h *Handler) handleExport(w http.ResponseWriter, r *http.Request, s *sessio
 	})
 	if err == nil {
 		return
+	} else if !d.started {
+		h.fail(w, r, err)
+		return
 	}
 	if r.Context().Err() == nil { // not a browser that went away
 		h.logger.LogAttrs(r.Context(), slog.LevelError, "ui export failed", slog.String(logPath, r.URL.Path), slog.Int("records", n), slog.String(logError, err.Error()))
-	}
-	if !d.started {
-		h.fail(w, r, err)
-		return
 	}
 	// The status line has gone out: cut the connection, so that the browser
 	// sees an incomplete download rather than a file that looks whole.

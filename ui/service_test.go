@@ -15,15 +15,16 @@ import (
 // configuration.
 //
 // It needs the store being rebuilt beside this package: store.New over a
-// sqlite.NewDB backend. Until they are in the tree the UI tests skip; when
-// they land, st becomes (imports path/filepath, .../sqlite, .../store):
+// sqlite.NewDB backend. Until they are in this tree the UI tests skip; when
+// they land, the three lines of st become (with the imports path/filepath,
+// .../sqlite and .../store):
 //
 //	db := sqlite.NewDB(filepath.Join(tb.TempDir(), "audittrail.db"), time.Now)
 //	if err := db.Open(); err != nil {
 //		tb.Fatal(err)
 //	}
-//	tb.Cleanup(func() { db.Close() })
 //	st := store.New(db)
+//	tb.Cleanup(func() { st.Close() }) // closes db too
 func newTestService(tb testing.TB) *service.Service {
 	tb.Helper()
 	var st audittrail.Store // store.New(sqlite.NewDB(...)): see above

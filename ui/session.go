@@ -316,8 +316,8 @@ func (h *Handler) handleLogout(w http.ResponseWriter, r *http.Request, s *sessio
 	http.Redirect(w, r, "/login?signed_out=1", http.StatusSeeOther)
 }
 
-// sentence makes a message of the service read as a sentence: capital first letter,
-// full stop at the end.
+// sentence makes a message of the service read as a sentence: capital
+// first letter, full stop at the end.
 func sentence(msg string) string {
 	if msg == "" {
 		return msg
