@@ -3,6 +3,7 @@ package ui_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"html"
 	"io"
 	"net/http"
@@ -37,6 +38,7 @@ const apiAnswer = `{"status":"the API's answer"}`
 type Fixture struct {
 	*httptest.Server
 	Svc   *service.Service
+	UI    *ui.Handler
 	Admin *audittrail.Principal // acme's administrator
 	Key   string                // a publisher key of acme
 }
@@ -50,7 +52,7 @@ func MustFixture(tb testing.TB, tls bool) *Fixture {
 		io.WriteString(w, apiAnswer)
 	})
 	h := ui.New(svc, api, discardLogger())
-	f := &Fixture{Svc: svc}
+	f := &Fixture{Svc: svc, UI: h}
 	if tls {
 		f.Server = httptest.NewTLSServer(h)
 	} else {
@@ -573,6 +575,43 @@ func TestAuditTrail_ExportRefused(t *testing.T) {
 		}
 		mustContain(t, p, `id="export-error"`, "This export is too large for Excel.", "Download it as CSV instead", `<table class="records"`)
 	})
+}
+
+// brokenWriter is a response whose connection fails at the first byte.
+type brokenWriter struct {
+	header http.Header
+	status int
+}
+
+func (w *brokenWriter) Header() http.Header { return w.header }
+func (w *brokenWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+}
+func (w *brokenWriter) Write([]byte) (int, error) { return 0, errors.New("connection reset by peer") }
+
+func TestAuditTrail_ExportAborted(t *testing.T) {
+	// A download that fails once its status line has gone out is cut
+	// short, so the browser cannot take it for a whole file.
+	f := MustFixture(t, false)
+	b := f.Browser(t)
+	b.MustLogin("admin", adminPassword)
+	req := httptest.NewRequest("GET", "/audit-trail/export?format=csv", nil)
+	u, _ := url.Parse(f.URL)
+	for _, c := range b.c.Jar.Cookies(u) {
+		req.AddCookie(c)
+	}
+	w := &brokenWriter{header: http.Header{}}
+	defer func() {
+		if got := recover(); got != http.ErrAbortHandler {
+			t.Errorf("got panic %v, want http.ErrAbortHandler", got)
+		}
+		if w.status != http.StatusOK || !strings.HasPrefix(w.header.Get("Content-Disposition"), "attachment; filename=audit-trail-acme-") {
+			t.Errorf("got %d %q, want the download's status and headers", w.status, w.header.Get("Content-Disposition"))
+		}
+	}()
+	f.UI.ServeHTTP(w, req)
 }
 
 func TestForbidden(t *testing.T) {
