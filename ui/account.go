@@ -27,18 +27,16 @@ func (h *Handler) handlePublisherKeys(w http.ResponseWriter, r *http.Request, s 
 }
 
 func (h *Handler) renderKeys(w http.ResponseWriter, r *http.Request, s *session, v *view, status int, page keysPage) {
-	var out struct {
-		Keys []*audittrail.PublisherKey `json:"publisher_keys"`
-	}
-	if err := h.call(r, http.MethodGet, accountPath(s.Account.ID, "publisher-keys"), nil, s.Token, nil, &out); err != nil {
-		if st, ok := h.apiFailure(w, r, err, v); ok {
+	keys, err := h.svc.FindPublisherKeys(r.Context(), s.Principal, s.Account.ID)
+	if err != nil {
+		if st, ok := h.failure(w, r, err, v); ok {
 			v.Page = page
 			h.render(w, r, st, "publisher_keys", v)
 		}
 		return
 	}
 	// Active keys first, newest first within each group.
-	slices.SortStableFunc(out.Keys, func(a, b *audittrail.PublisherKey) int {
+	slices.SortStableFunc(keys, func(a, b *audittrail.PublisherKey) int {
 		if (a.RevokedAt == nil) != (b.RevokedAt == nil) {
 			if a.RevokedAt == nil {
 				return -1
@@ -47,7 +45,7 @@ func (h *Handler) renderKeys(w http.ResponseWriter, r *http.Request, s *session,
 		}
 		return b.CreatedAt.Compare(a.CreatedAt)
 	})
-	for _, k := range out.Keys {
+	for _, k := range keys {
 		row := keyRow{K: k, Created: k.CreatedAt.In(s.Loc).Format("2006-01-02 15:04")}
 		if k.RevokedAt != nil {
 			row.Revoked = k.RevokedAt.In(s.Loc).Format("2006-01-02 15:04")
@@ -61,21 +59,21 @@ func (h *Handler) renderKeys(w http.ResponseWriter, r *http.Request, s *session,
 func (h *Handler) handleCreatePublisherKey(w http.ResponseWriter, r *http.Request, s *session) {
 	name := strings.TrimSpace(r.PostForm.Get("name"))
 	v := h.newView(s, "Publisher keys", "publisher-keys")
-	var k audittrail.PublisherKey
-	if err := h.call(r, http.MethodPost, accountPath(s.Account.ID, "publisher-keys"), nil, s.Token, map[string]string{"name": name}, &k); err != nil {
-		if st, ok := h.apiFailure(w, r, err, v); ok {
+	k, err := h.svc.CreatePublisherKey(r.Context(), s.Principal, s.Account.ID, name)
+	if err != nil {
+		if st, ok := h.failure(w, r, err, v); ok {
 			h.renderKeys(w, r, s, v, st, keysPage{Name: name})
 		}
 		return
 	}
 	// Not a redirect: the secret exists only in this answer.
-	h.renderKeys(w, r, s, v, http.StatusCreated, keysPage{NewKey: &k})
+	h.renderKeys(w, r, s, v, http.StatusCreated, keysPage{NewKey: k})
 }
 
 func (h *Handler) handleRevokePublisherKey(w http.ResponseWriter, r *http.Request, s *session) {
 	v := h.newView(s, "Publisher keys", "publisher-keys")
-	if err := h.call(r, http.MethodDelete, accountPath(s.Account.ID, "publisher-keys", r.PathValue("id")), nil, s.Token, nil, nil); err != nil {
-		if st, ok := h.apiFailure(w, r, err, v); ok {
+	if err := h.svc.RevokePublisherKey(r.Context(), s.Principal, s.Account.ID, r.PathValue("id")); err != nil {
+		if st, ok := h.failure(w, r, err, v); ok {
 			h.renderKeys(w, r, s, v, st, keysPage{})
 		}
 		return
@@ -91,16 +89,10 @@ type settingsPage struct {
 	EnabledAt string
 }
 
+// handleSettings draws the account as the session read it
+// (service.FindAccount, for this request).
 func (h *Handler) handleSettings(w http.ResponseWriter, r *http.Request, s *session) {
-	v := h.withNotice(r, h.newView(s, "Settings", "settings"))
-	var a audittrail.Account
-	if err := h.call(r, http.MethodGet, accountPath(s.Account.ID), nil, s.Token, nil, &a); err != nil {
-		if st, ok := h.apiFailure(w, r, err, v); ok {
-			h.renderSettings(w, r, s, v, st, *s.Account)
-		}
-		return
-	}
-	h.renderSettings(w, r, s, v, http.StatusOK, a)
+	h.renderSettings(w, r, s, h.withNotice(r, h.newView(s, "Settings", "settings")), http.StatusOK, *s.Account)
 }
 
 func (h *Handler) renderSettings(w http.ResponseWriter, r *http.Request, s *session, v *view, status int, a audittrail.Account) {
@@ -122,9 +114,9 @@ func (h *Handler) renderSettings(w http.ResponseWriter, r *http.Request, s *sess
 
 func (h *Handler) handleUpdateSettings(w http.ResponseWriter, r *http.Request, s *session) {
 	name, tz := strings.TrimSpace(r.PostForm.Get("name")), r.PostForm.Get("timezone")
-	if err := h.call(r, http.MethodPatch, accountPath(s.Account.ID), nil, s.Token, map[string]any{"name": name, "timezone": tz}, nil); err != nil {
+	if _, err := h.svc.UpdateAccount(r.Context(), s.Principal, s.Account.ID, audittrail.AccountUpdate{Name: &name, Timezone: &tz}); err != nil {
 		v := h.newView(s, "Settings", "settings")
-		if st, ok := h.apiFailure(w, r, err, v); ok {
+		if st, ok := h.failure(w, r, err, v); ok {
 			a := *s.Account
 			a.Name, a.Timezone = name, tz
 			h.renderSettings(w, r, s, v, st, a)
@@ -136,9 +128,9 @@ func (h *Handler) handleUpdateSettings(w http.ResponseWriter, r *http.Request, s
 
 func (h *Handler) handleAuditTrailSwitch(w http.ResponseWriter, r *http.Request, s *session) {
 	on := r.PostForm.Get("enabled") == "true"
-	if err := h.call(r, http.MethodPatch, accountPath(s.Account.ID), nil, s.Token, map[string]any{"audit_trail_enabled": on}, nil); err != nil {
+	if _, err := h.svc.UpdateAccount(r.Context(), s.Principal, s.Account.ID, audittrail.AccountUpdate{AuditTrailEnabled: &on}); err != nil {
 		v := h.newView(s, "Settings", "settings")
-		if st, ok := h.apiFailure(w, r, err, v); ok {
+		if st, ok := h.failure(w, r, err, v); ok {
 			h.renderSettings(w, r, s, v, st, *s.Account)
 		}
 		return

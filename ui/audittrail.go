@@ -3,14 +3,17 @@ package ui
 import (
 	"errors"
 	"html/template"
+	"log/slog"
+	"mime"
 	"net/http"
-	"net/url"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/audittrail/audittrail"
+	"github.com/audittrail/audittrail/export"
+	"github.com/audittrail/audittrail/service"
 )
 
 // auditTrailPage is the data of the audit trail page.
@@ -20,7 +23,6 @@ type auditTrailPage struct {
 	Types       []option
 	Actions     []option
 	From, To    string // the custom range's date inputs
-	Originators []string
 	Chips       []chip
 	Zone        string
 	Kept        string // how long records are kept: "13 months"
@@ -77,12 +79,6 @@ type recordRow struct {
 	Received  string
 }
 
-// recordList is the API's answer to GET .../records.
-type recordList struct {
-	Records    []*audittrail.Record `json:"records"`
-	NextCursor *string              `json:"next_cursor"`
-}
-
 func (h *Handler) handleAuditTrail(w http.ResponseWriter, r *http.Request, s *session) {
 	f := parseFilters(r.URL.Query())
 	// Keep one address per view: lists comma-separated, empty fields out.
@@ -94,43 +90,100 @@ func (h *Handler) handleAuditTrail(w http.ResponseWriter, r *http.Request, s *se
 }
 
 // handleExport answers the Excel (or, with format=csv, CSV) export of the
-// page's filters: the API's download passed through as it streams, or, if
-// the API refuses it (too large, busy), the page with the API's message.
+// page's filters, streamed as it is written; or, if the service refuses it
+// (too large, busy), the page with the service's message.
 func (h *Handler) handleExport(w http.ResponseWriter, r *http.Request, s *session) {
 	f := parseFilters(r.URL.Query()).firstPage()
-	q, err := f.apiQuery(s.Loc, h.Now())
-	if err != nil {
-		h.renderAuditTrail(w, r, s, f, nil)
+	format := export.FormatXLSX
+	if r.URL.Query().Get("format") == "csv" {
+		format = export.FormatCSV
+	}
+	rf, err := h.recordFilter(f, s, false)
+	var fe *filterError
+	if errors.As(err, &fe) {
+		h.renderAuditTrail(w, r, s, f, nil) // the page says what is wrong with the filters
 		return
 	}
-	file := "export.xlsx"
-	if r.URL.Query().Get("format") == "csv" {
-		file = "export.csv"
+	var exp *service.Export
+	if err == nil {
+		exp, err = h.svc.OpenExport(r.Context(), s.Principal, rf, format)
 	}
-	req, err := apiRequest(r, http.MethodGet, accountPath(s.Account.ID, "records", file), q, s.Token, nil)
-	if err != nil {
+	if audittrail.ErrorCode(err) == audittrail.EINTERNAL {
+		h.fail(w, r, err)
+		return
+	} else if err != nil {
+		h.renderAuditTrail(w, r, s, f, err)
+		return
+	}
+	defer exp.Close()
+	d := &download{w: w, exp: exp}
+	rc := http.NewResponseController(w)
+	n, err := exp.WriteTo(r.Context(), d, func(int) {
+		if d.started {
+			rc.Flush()
+		}
+	})
+	if err == nil {
+		return
+	} else if !d.started {
 		h.fail(w, r, err)
 		return
 	}
-	pw := &proxyWriter{w: w, header: http.Header{}}
-	h.api.ServeHTTP(pw, req)
-	if pw.passing {
-		return
+	if r.Context().Err() == nil { // not a browser that went away
+		h.logger.LogAttrs(r.Context(), slog.LevelError, "ui export failed", slog.String(logPath, r.URL.Path), slog.Int("records", n), slog.String(logError, err.Error()))
 	}
-	if pw.status == 0 {
-		pw.status = http.StatusOK
-	}
-	h.renderAuditTrail(w, r, s, f, decodeAPIError(pw.status, pw.header, pw.body.Bytes()))
+	// The status line has gone out: cut the connection, so that the browser
+	// sees an incomplete download rather than a file that looks whole.
+	panic(http.ErrAbortHandler)
 }
 
-// renderAuditTrail draws the page of the filters; exportErr is the API's
-// refusal of an export, shown beside the export button.
-func (h *Handler) renderAuditTrail(w http.ResponseWriter, r *http.Request, s *session, f filters, exportErr *apiError) {
+// download is the response of an export: its headers go out with its
+// first byte, so that a failure before it can still answer a page.
+type download struct {
+	w       http.ResponseWriter
+	exp     *service.Export
+	started bool
+}
+
+func (d *download) Write(b []byte) (int, error) {
+	if !d.started {
+		d.started = true
+		hd := d.w.Header()
+		hd.Set("Content-Type", d.exp.ContentType)
+		hd.Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": d.exp.Filename}))
+		hd.Set("X-Content-Type-Options", "nosniff")
+		hd.Set("Cache-Control", "no-store")
+		d.w.WriteHeader(http.StatusOK)
+	}
+	return d.w.Write(b)
+}
+
+// recordFilter resolves the page's filters at the service's clock and
+// parses them as the API's query (service.ParseFilter), with the page
+// position when paged. A filter the page cannot use is a *filterError; one
+// the service refuses is its *audittrail.Error.
+func (h *Handler) recordFilter(f filters, s *session, paged bool) (audittrail.RecordFilter, error) {
+	q, err := f.apiQuery(s.Loc, h.svc.Now())
+	if err != nil {
+		return audittrail.RecordFilter{}, err
+	}
+	if paged {
+		q.Set("limit", strconv.Itoa(PageSize))
+		if f.Cursor != "" {
+			q.Set("cursor", f.Cursor)
+		}
+	}
+	return service.ParseFilter(q, s.Account.ID, paged)
+}
+
+// renderAuditTrail draws the page of the filters; exportErr is the
+// service's refusal of an export, shown beside the export button.
+func (h *Handler) renderAuditTrail(w http.ResponseWriter, r *http.Request, s *session, f filters, exportErr error) {
 	status := http.StatusOK
 	p := &auditTrailPage{
 		F:           f,
 		Zone:        s.Account.Timezone,
-		Kept:        retentionLabel(h.retention),
+		Kept:        retentionLabel(h.svc.Config().Retention),
 		RangeLabel:  f.rangeLabel(s.Loc),
 		RangePhrase: f.rangePhrase(s.Loc),
 		Narrowed:    f.narrowed(),
@@ -154,64 +207,45 @@ func (h *Handler) renderAuditTrail(w http.ResponseWriter, r *http.Request, s *se
 	h.filterOptions(p, f)
 	h.chips(p, f)
 	if exportErr != nil {
-		status = exportErr.Status
-		p.ExportError = sentence(exportErr.Message)
-		p.TooLarge = exportErr.Code == audittrail.EEXPORTTOOLARGE
+		status = errorStatus(exportErr)
+		p.ExportError = sentence(audittrail.ErrorMessage(exportErr))
+		p.TooLarge = audittrail.ErrorCode(exportErr) == audittrail.EEXPORTTOOLARGE
 	}
 
-	now := h.Now()
-	q, err := f.apiQuery(s.Loc, now)
+	rf, err := h.recordFilter(f, s, true)
 	var fe *filterError
 	if errors.As(err, &fe) {
 		p.FilterError = fe.msg
 		h.renderAuditTrailPage(w, r, s, http.StatusBadRequest, p)
 		return
 	}
-	list := recordList{}
-	lq := cloneValues(q)
-	lq.Set("limit", strconv.Itoa(PageSize))
-	if f.Cursor != "" {
-		lq.Set("cursor", f.Cursor)
+	var page *service.Page
+	if err == nil {
+		page, err = h.svc.FindRecords(r.Context(), s.Principal, rf)
 	}
-	if err := h.call(r, http.MethodGet, accountPath(s.Account.ID, "records"), lq, s.Token, nil, &list); err != nil {
-		var ae *apiError
-		if !errors.As(err, &ae) {
-			h.fail(w, r, err)
-			return
-		}
-		if ae.Status == http.StatusForbidden {
-			h.forbidden(w, r, s, forbiddenAuditTrail)
-			return
-		}
-		p.FilterError = sentence(ae.Message)
-		h.renderAuditTrailPage(w, r, s, ae.Status, p)
+	switch code := audittrail.ErrorCode(err); code {
+	case "":
+	case audittrail.EINTERNAL:
+		h.fail(w, r, err)
+		return
+	case audittrail.EFORBIDDEN:
+		h.forbidden(w, r, s, forbiddenAuditTrail)
+		return
+	default:
+		p.FilterError = sentence(audittrail.ErrorMessage(err))
+		h.renderAuditTrailPage(w, r, s, errorStatus(err), p)
 		return
 	}
-	var count struct {
-		Count int `json:"count"`
-	}
-	if err := h.call(r, http.MethodGet, accountPath(s.Account.ID, "records", "count"), q, s.Token, nil, &count); err == nil {
-		p.Count, p.CountKnown = count.Count, true
-	}
-	if s.Principal.IsAdministrator() {
-		var users struct {
-			Users []*audittrail.User `json:"users"`
-		}
-		if err := h.call(r, http.MethodGet, accountPath(s.Account.ID, "users"), nil, s.Token, nil, &users); err == nil {
-			for _, u := range users.Users {
-				p.Originators = append(p.Originators, u.Name)
-			}
-			slices.Sort(p.Originators)
-			p.Originators = slices.Compact(p.Originators)
-		}
+	if n, err := h.svc.CountRecords(r.Context(), s.Principal, rf); err == nil {
+		p.Count, p.CountKnown = n, true
 	}
 
-	for _, rec := range list.Records {
+	for _, rec := range page.Records {
 		p.Rows = append(p.Rows, h.row(rec, f, s.Loc))
 	}
-	if list.NextCursor != nil {
+	if page.Next != nil {
 		next := f.firstPage()
-		next.Cursor = *list.NextCursor
+		next.Cursor = page.Next.String()
 		p.NextURL = next.url("/audit-trail")
 	}
 	if len(p.Rows) == 0 {
@@ -317,12 +351,4 @@ func retentionLabel(r audittrail.Retention) string {
 		return strconv.Itoa(r.Months) + " months"
 	}
 	return r.Duration.String()
-}
-
-func cloneValues(q url.Values) url.Values {
-	out := make(url.Values, len(q))
-	for k, v := range q {
-		out[k] = slices.Clone(v)
-	}
-	return out
 }

@@ -2,26 +2,26 @@
 // for the people of an account — the audit trail, and for administrators
 // their users, profiles, publisher keys and settings.
 //
-// # A client of the API, in the same process
+// # A client of the service
 //
-// The UI holds no rule of its own about who may do what. Everything that
-// authenticates, reads records or changes data is a request to the API
-// (package http), made in memory through the API's ServeHTTP with the
-// user's token as the bearer: a sign-in is POST /api/v1/login, a new user is
-// POST /api/v1/accounts/{account}/users, a page of the audit trail is GET
-// .../records. Validation, authorization, login throttling, the retention
-// window and the service's own audit records are therefore the API's, and
-// an error the API answers is shown in the page as the API words it. The
-// UI reads the store directly for one thing only: who the session's user
-// is, with their profile as it is now, and their account's name and time
-// zone, to draw the header and menu.
+// The UI holds no rule of its own about who may do what. Every page and
+// form calls a method of service.Service with the session's principal: a
+// sign-in is Service.Login, a new user Service.CreateUser, a page of the
+// audit trail one Service.FindRecords and one Service.CountRecords, an
+// export Service.OpenExport streamed into the response. Validation,
+// authorization, login throttling, the retention window and the service's
+// own audit records are therefore the service's, and an error it returns
+// (*audittrail.Error) is shown in the page as the service words it, with
+// the status the API answers for its code. Requests that are not pages of
+// the UI (/api/..., /healthz, /metrics) go to the API's handler, since the
+// two share one origin.
 //
 // # Sessions and forms
 //
-// The session cookie holds the API token that the sign-in returned; it is
+// The session cookie holds the user token that the sign-in returned; it is
 // HttpOnly, SameSite=Strict, Secure under TLS (here, or at a proxy that sends
 // X-Forwarded-Proto: https), and expires with the token.
-// Signing out revokes the token through the API. Every form carries a
+// Signing out revokes the token (Service.Logout). Every form carries a
 // CSRF token, checked on every POST: inside a session it is an HMAC of the
 // session token (so any replica can check it without shared state, and it
 // reveals nothing of the token); on the sign-in form, which has no session

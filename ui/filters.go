@@ -147,10 +147,10 @@ type filterError struct{ msg string }
 
 func (e *filterError) Error() string { return e.msg }
 
-// apiQuery returns the query of the API's record routes for these filters:
-// the timeframe resolved to from and to at now, dates of a custom range
-// read in loc (to includes its whole day). cursor and limit are the
-// caller's to add.
+// apiQuery returns these filters as the API's query, which
+// service.ParseFilter reads: the timeframe resolved to from and to at now,
+// dates of a custom range read in loc (to includes its whole day). cursor
+// and limit are the caller's to add.
 func (f filters) apiQuery(loc *time.Location, now time.Time) (url.Values, error) {
 	q := url.Values{}
 	set := func(k, v string) {

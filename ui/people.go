@@ -1,12 +1,12 @@
 package ui
 
 import (
-	"errors"
 	"net/http"
 	"slices"
 	"strings"
 
 	"github.com/audittrail/audittrail"
+	"github.com/audittrail/audittrail/service"
 )
 
 // notices are the messages shown after a form has done its work, by the
@@ -31,19 +31,6 @@ func (h *Handler) withNotice(r *http.Request, v *view) *view {
 	return v
 }
 
-// apiFailure puts an API error in v, worded as the API words it, and
-// returns its status; an error that is not the API's (an internal one) is
-// answered here, and ok is false.
-func (h *Handler) apiFailure(w http.ResponseWriter, r *http.Request, err error, v *view) (status int, ok bool) {
-	var ae *apiError
-	if !errors.As(err, &ae) {
-		h.fail(w, r, err)
-		return 0, false
-	}
-	v.Error = sentence(ae.Message)
-	return ae.Status, true
-}
-
 // ---- Users
 
 type usersPage struct {
@@ -63,31 +50,21 @@ type userForm struct {
 	Profiles []option
 }
 
-func (h *Handler) profiles(r *http.Request, s *session) ([]*audittrail.Profile, error) {
-	var out struct {
-		Profiles []*audittrail.Profile `json:"profiles"`
-	}
-	err := h.call(r, http.MethodGet, accountPath(s.Account.ID, "profiles"), nil, s.Token, nil, &out)
-	return out.Profiles, err
-}
-
 func (h *Handler) handleUsers(w http.ResponseWriter, r *http.Request, s *session) {
 	h.renderUsers(w, r, s, h.withNotice(r, h.newView(s, "Users", "users")), http.StatusOK)
 }
 
 func (h *Handler) renderUsers(w http.ResponseWriter, r *http.Request, s *session, v *view, status int) {
-	var users struct {
-		Users []*audittrail.User `json:"users"`
-	}
-	if err := h.call(r, http.MethodGet, accountPath(s.Account.ID, "users"), nil, s.Token, nil, &users); err != nil {
-		if st, ok := h.apiFailure(w, r, err, v); ok {
+	users, err := h.svc.FindUsers(r.Context(), s.Principal, s.Account.ID)
+	if err != nil {
+		if st, ok := h.failure(w, r, err, v); ok {
 			h.render(w, r, st, "users", v)
 		}
 		return
 	}
-	profiles, err := h.profiles(r, s)
+	profiles, err := h.svc.FindProfiles(r.Context(), s.Principal, s.Account.ID)
 	if err != nil {
-		if st, ok := h.apiFailure(w, r, err, v); ok {
+		if st, ok := h.failure(w, r, err, v); ok {
 			h.render(w, r, st, "users", v)
 		}
 		return
@@ -97,7 +74,7 @@ func (h *Handler) renderUsers(w http.ResponseWriter, r *http.Request, s *session
 		names[p.ID] = p.Name
 	}
 	page := usersPage{}
-	for _, u := range users.Users {
+	for _, u := range users {
 		page.Users = append(page.Users, userRow{U: u, Profile: names[u.ProfileID], IsMe: u.ID == s.Principal.User.ID})
 	}
 	slices.SortFunc(page.Users, func(a, b userRow) int { return strings.Compare(strings.ToLower(a.U.Name), strings.ToLower(b.U.Name)) })
@@ -110,20 +87,20 @@ func (h *Handler) handleNewUser(w http.ResponseWriter, r *http.Request, s *sessi
 }
 
 func (h *Handler) handleEditUser(w http.ResponseWriter, r *http.Request, s *session) {
-	var u audittrail.User
 	v := h.withNotice(r, h.newView(s, "Edit user", "users"))
-	if err := h.call(r, http.MethodGet, accountPath(s.Account.ID, "users", r.PathValue("id")), nil, s.Token, nil, &u); err != nil {
+	u, err := h.svc.FindUser(r.Context(), s.Principal, s.Account.ID, r.PathValue("id"))
+	if err != nil {
 		h.notFoundOr(w, r, err, v, "That user does not exist, or was deleted.", "/users", "Back to Users")
 		return
 	}
-	h.renderUserForm(w, r, s, v, http.StatusOK, u, false)
+	h.renderUserForm(w, r, s, v, http.StatusOK, *u, false)
 }
 
 // renderUserForm draws the form of a new user or of u.
 func (h *Handler) renderUserForm(w http.ResponseWriter, r *http.Request, s *session, v *view, status int, u audittrail.User, isNew bool) {
-	profiles, err := h.profiles(r, s)
+	profiles, err := h.svc.FindProfiles(r.Context(), s.Principal, s.Account.ID)
 	if err != nil {
-		if st, ok := h.apiFailure(w, r, err, v); ok {
+		if st, ok := h.failure(w, r, err, v); ok {
 			h.render(w, r, st, "error", v)
 		}
 		return
@@ -159,10 +136,10 @@ func userFromForm(r *http.Request) (u audittrail.User, password string) {
 
 func (h *Handler) handleCreateUser(w http.ResponseWriter, r *http.Request, s *session) {
 	u, password := userFromForm(r)
-	body := map[string]any{"login_name": u.LoginName, "name": u.Name, "email": u.Email, "profile_id": u.ProfileID, "enabled": u.Enabled, "password": password}
-	if err := h.call(r, http.MethodPost, accountPath(s.Account.ID, "users"), nil, s.Token, body, nil); err != nil {
+	in := service.UserInput{LoginName: &u.LoginName, Name: &u.Name, Email: &u.Email, ProfileID: &u.ProfileID, Enabled: &u.Enabled, Password: &password}
+	if _, err := h.svc.CreateUser(r.Context(), s.Principal, s.Account.ID, in); err != nil {
 		v := h.newView(s, "New user", "users")
-		if st, ok := h.apiFailure(w, r, err, v); ok {
+		if st, ok := h.failure(w, r, err, v); ok {
 			h.renderUserForm(w, r, s, v, st, u, true)
 		}
 		return
@@ -174,19 +151,19 @@ func (h *Handler) handleUpdateUser(w http.ResponseWriter, r *http.Request, s *se
 	id := r.PathValue("id")
 	u, password := userFromForm(r)
 	u.ID = id
-	body := map[string]any{"login_name": u.LoginName, "name": u.Name, "email": u.Email, "profile_id": u.ProfileID}
+	in := service.UserInput{LoginName: &u.LoginName, Name: &u.Name, Email: &u.Email, ProfileID: &u.ProfileID}
 	if id != s.Principal.User.ID {
 		// Nobody disables themselves by mistake: the form does not offer it.
-		body["enabled"] = u.Enabled
+		in.Enabled = &u.Enabled
 	} else {
 		u.Enabled = true
 	}
 	if password != "" {
-		body["password"] = password
+		in.Password = &password
 	}
-	if err := h.call(r, http.MethodPatch, accountPath(s.Account.ID, "users", id), nil, s.Token, body, nil); err != nil {
+	if _, err := h.svc.UpdateUser(r.Context(), s.Principal, s.Account.ID, id, in); err != nil {
 		v := h.newView(s, "Edit user", "users")
-		if st, ok := h.apiFailure(w, r, err, v); ok {
+		if st, ok := h.failure(w, r, err, v); ok {
 			if st == http.StatusNotFound {
 				h.notFoundOr(w, r, err, v, "That user does not exist, or was deleted.", "/users", "Back to Users")
 				return
@@ -199,15 +176,9 @@ func (h *Handler) handleUpdateUser(w http.ResponseWriter, r *http.Request, s *se
 }
 
 func (h *Handler) handleDeleteUser(w http.ResponseWriter, r *http.Request, s *session) {
-	id := r.PathValue("id")
 	v := h.newView(s, "Users", "users")
-	if id == s.Principal.User.ID {
-		v.Error = "You can't delete your own user. Ask another administrator to do it."
-		h.renderUsers(w, r, s, v, http.StatusConflict)
-		return
-	}
-	if err := h.call(r, http.MethodDelete, accountPath(s.Account.ID, "users", id), nil, s.Token, nil, nil); err != nil {
-		if st, ok := h.apiFailure(w, r, err, v); ok {
+	if err := h.svc.DeleteUser(r.Context(), s.Principal, s.Account.ID, r.PathValue("id")); err != nil {
+		if st, ok := h.failure(w, r, err, v); ok {
 			h.renderUsers(w, r, s, v, st)
 		}
 		return
@@ -216,16 +187,15 @@ func (h *Handler) handleDeleteUser(w http.ResponseWriter, r *http.Request, s *se
 }
 
 // notFoundOr answers a failed read of one resource: a 404 page that says
-// what is missing, or the failure as apiFailure handles it.
+// what is missing, or the failure as failure handles it.
 func (h *Handler) notFoundOr(w http.ResponseWriter, r *http.Request, err error, v *view, text, back, backLabel string) {
-	var ae *apiError
-	if errors.As(err, &ae) && ae.Status == http.StatusNotFound {
+	if audittrail.ErrorCode(err) == audittrail.ENOTFOUND {
 		v.Title = "Not found"
 		v.Page = errorPage{Heading: "Not found", Text: text, Link: backLabel, LinkTo: back}
 		h.render(w, r, http.StatusNotFound, "error", v)
 		return
 	}
-	if st, ok := h.apiFailure(w, r, err, v); ok {
+	if st, ok := h.failure(w, r, err, v); ok {
 		v.Page = errorPage{Heading: "Something went wrong", Text: v.Error, Link: backLabel, LinkTo: back}
 		v.Error = ""
 		h.render(w, r, st, "error", v)
@@ -266,9 +236,9 @@ func (h *Handler) handleProfiles(w http.ResponseWriter, r *http.Request, s *sess
 }
 
 func (h *Handler) renderProfiles(w http.ResponseWriter, r *http.Request, s *session, v *view, status int) {
-	profiles, err := h.profiles(r, s)
+	profiles, err := h.svc.FindProfiles(r.Context(), s.Principal, s.Account.ID)
 	if err != nil {
-		if st, ok := h.apiFailure(w, r, err, v); ok {
+		if st, ok := h.failure(w, r, err, v); ok {
 			h.render(w, r, st, "profiles", v)
 		}
 		return
@@ -284,14 +254,12 @@ func (h *Handler) renderProfiles(w http.ResponseWriter, r *http.Request, s *sess
 
 // profileUsers counts the users of each profile (nil if they cannot be read).
 func (h *Handler) profileUsers(r *http.Request, s *session) map[string]int {
-	var users struct {
-		Users []*audittrail.User `json:"users"`
-	}
-	if err := h.call(r, http.MethodGet, accountPath(s.Account.ID, "users"), nil, s.Token, nil, &users); err != nil {
+	users, err := h.svc.FindUsers(r.Context(), s.Principal, s.Account.ID)
+	if err != nil {
 		return nil
 	}
 	counts := map[string]int{}
-	for _, u := range users.Users {
+	for _, u := range users {
 		counts[u.ProfileID]++
 	}
 	return counts
@@ -302,13 +270,13 @@ func (h *Handler) handleNewProfile(w http.ResponseWriter, r *http.Request, s *se
 }
 
 func (h *Handler) handleEditProfile(w http.ResponseWriter, r *http.Request, s *session) {
-	var p audittrail.Profile
 	v := h.withNotice(r, h.newView(s, "Edit profile", "profiles"))
-	if err := h.call(r, http.MethodGet, accountPath(s.Account.ID, "profiles", r.PathValue("id")), nil, s.Token, nil, &p); err != nil {
+	p, err := h.svc.FindProfile(r.Context(), s.Principal, s.Account.ID, r.PathValue("id"))
+	if err != nil {
 		h.notFoundOr(w, r, err, v, "That profile does not exist, or was deleted.", "/profiles", "Back to Profiles")
 		return
 	}
-	h.renderProfileForm(w, r, s, v, http.StatusOK, p, false)
+	h.renderProfileForm(w, r, s, v, http.StatusOK, *p, false)
 }
 
 func (h *Handler) renderProfileForm(w http.ResponseWriter, r *http.Request, s *session, v *view, status int, p audittrail.Profile, isNew bool) {
@@ -346,15 +314,16 @@ func profileFromForm(r *http.Request) audittrail.Profile {
 	return p
 }
 
-func profileBody(p audittrail.Profile) map[string]any {
-	return map[string]any{"name": p.Name, "description": p.Description, "role": p.Role, "permissions": p.Permissions}
+// profileInput is the change of the profile form: every field set.
+func profileInput(p *audittrail.Profile) service.ProfileInput {
+	return service.ProfileInput{Name: &p.Name, Description: &p.Description, Role: &p.Role, Permissions: &p.Permissions}
 }
 
 func (h *Handler) handleCreateProfile(w http.ResponseWriter, r *http.Request, s *session) {
 	p := profileFromForm(r)
-	if err := h.call(r, http.MethodPost, accountPath(s.Account.ID, "profiles"), nil, s.Token, profileBody(p), nil); err != nil {
+	if _, err := h.svc.CreateProfile(r.Context(), s.Principal, s.Account.ID, profileInput(&p)); err != nil {
 		v := h.newView(s, "New profile", "profiles")
-		if st, ok := h.apiFailure(w, r, err, v); ok {
+		if st, ok := h.failure(w, r, err, v); ok {
 			h.renderProfileForm(w, r, s, v, st, p, true)
 		}
 		return
@@ -365,9 +334,9 @@ func (h *Handler) handleCreateProfile(w http.ResponseWriter, r *http.Request, s 
 func (h *Handler) handleUpdateProfile(w http.ResponseWriter, r *http.Request, s *session) {
 	p := profileFromForm(r)
 	p.ID = r.PathValue("id")
-	if err := h.call(r, http.MethodPatch, accountPath(s.Account.ID, "profiles", p.ID), nil, s.Token, profileBody(p), nil); err != nil {
+	if _, err := h.svc.UpdateProfile(r.Context(), s.Principal, s.Account.ID, p.ID, profileInput(&p)); err != nil {
 		v := h.newView(s, "Edit profile", "profiles")
-		if st, ok := h.apiFailure(w, r, err, v); ok {
+		if st, ok := h.failure(w, r, err, v); ok {
 			if st == http.StatusNotFound {
 				h.notFoundOr(w, r, err, v, "That profile does not exist, or was deleted.", "/profiles", "Back to Profiles")
 				return
@@ -381,8 +350,8 @@ func (h *Handler) handleUpdateProfile(w http.ResponseWriter, r *http.Request, s 
 
 func (h *Handler) handleDeleteProfile(w http.ResponseWriter, r *http.Request, s *session) {
 	v := h.newView(s, "Profiles", "profiles")
-	if err := h.call(r, http.MethodDelete, accountPath(s.Account.ID, "profiles", r.PathValue("id")), nil, s.Token, nil, nil); err != nil {
-		if st, ok := h.apiFailure(w, r, err, v); ok {
+	if err := h.svc.DeleteProfile(r.Context(), s.Principal, s.Account.ID, r.PathValue("id")); err != nil {
+		if st, ok := h.failure(w, r, err, v); ok {
 			h.renderProfiles(w, r, s, v, st)
 		}
 		return

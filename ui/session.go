@@ -9,15 +9,17 @@ import (
 	"html"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/audittrail/audittrail"
+	"github.com/audittrail/audittrail/service"
 )
 
 // Cookies and form fields of the UI.
 const (
-	SessionCookie   = "audittrail_session" // the API token of the signed-in user
+	SessionCookie   = "audittrail_session" // the user token of the signed-in user
 	LoginCSRFCookie = "audittrail_login"   // the CSRF value of the sign-in form
 	AccountCookie   = "audittrail_account" // the account id last signed in to, to fill the form
 	CSRFField       = "csrf"
@@ -32,7 +34,7 @@ var (
 	errSessionEnded = errors.New("session ended")
 )
 
-// session is the signed-in user of a request: the API token from the
+// session is the signed-in user of a request: the user token from the
 // cookie, who it is now (profile included), and their account.
 type session struct {
 	Token     string
@@ -44,7 +46,10 @@ type session struct {
 
 // session returns the request's session: errNoSession without a cookie,
 // errSessionEnded when its token is unknown, expired or revoked (or its
-// user disabled or deleted), or a storage error.
+// user disabled or deleted), or a storage error. Only an administrator
+// may read the account (service.FindAccount); for any other user the
+// header names the account by its id, and times are in UTC (such a user
+// sees no page with times).
 func (h *Handler) session(r *http.Request) (*session, error) {
 	c, err := r.Cookie(SessionCookie)
 	if err != nil || c.Value == "" {
@@ -53,7 +58,7 @@ func (h *Handler) session(r *http.Request) (*session, error) {
 	if len(c.Value) > 256 {
 		return nil, errSessionEnded
 	}
-	p, err := h.store.Authenticate(r.Context(), audittrail.HashSecret(c.Value))
+	p, err := h.svc.Authenticate(r.Context(), c.Value)
 	if audittrail.ErrorCode(err) == audittrail.EUNAUTHENTICATED {
 		return nil, errSessionEnded
 	} else if err != nil {
@@ -62,15 +67,17 @@ func (h *Handler) session(r *http.Request) (*session, error) {
 	if p.Kind != audittrail.PrincipalUser || p.User == nil {
 		return nil, errSessionEnded
 	}
-	acct, err := h.store.FindAccount(r.Context(), p.AccountID)
-	if err != nil {
-		return nil, err
+	s := &session{Token: c.Value, Principal: p, CSRF: csrfToken(c.Value), Loc: time.UTC,
+		Account: &audittrail.Account{ID: p.AccountID, Name: p.AccountID, Timezone: "UTC"}}
+	if p.IsAdministrator() {
+		if s.Account, err = h.svc.FindAccount(r.Context(), p, p.AccountID); err != nil {
+			return nil, err
+		}
+		if s.Loc, err = time.LoadLocation(s.Account.Timezone); err != nil {
+			s.Loc = time.UTC
+		}
 	}
-	loc, err := time.LoadLocation(acct.Timezone)
-	if err != nil {
-		loc = time.UTC
-	}
-	return &session{Token: c.Value, Principal: p, Account: acct, CSRF: csrfToken(c.Value), Loc: loc}, nil
+	return s, nil
 }
 
 // csrfToken is the CSRF token of the forms of a session: an HMAC of the
@@ -285,40 +292,32 @@ func (h *Handler) handleLogin(w http.ResponseWriter, r *http.Request) {
 		h.renderLogin(w, r, http.StatusForbidden, v, lp)
 		return
 	}
-	var out struct {
-		Token     string `json:"token"`
-		ExpiresAt string `json:"expires_at"`
-	}
-	req := map[string]string{"account_id": lp.AccountID, "login_name": lp.LoginName, "password": r.PostForm.Get("password")}
-	if err := h.call(r, http.MethodPost, "/api/v1/login", nil, "", req, &out); err != nil {
-		var ae *apiError
-		if !errors.As(err, &ae) {
-			h.fail(w, r, err)
-			return
+	l, err := h.svc.Login(r.Context(), lp.AccountID, lp.LoginName, r.PostForm.Get("password"))
+	if err != nil {
+		var th *service.LoginThrottled
+		if errors.As(err, &th) {
+			w.Header().Set("Retry-After", strconv.Itoa(int(th.RetryAfter.Seconds())))
 		}
-		v.Error = sentence(ae.Message)
-		h.renderLogin(w, r, ae.Status, v, lp)
+		if st, ok := h.failure(w, r, err, v); ok {
+			h.renderLogin(w, r, st, v, lp)
+		}
 		return
 	}
-	exp, err := time.Parse(time.RFC3339Nano, out.ExpiresAt)
-	if err != nil {
-		exp = h.Now().Add(time.Hour)
-	}
-	setCookie(w, r, SessionCookie, out.Token, "/", exp)
-	setCookie(w, r, AccountCookie, lp.AccountID, "/login", h.Now().AddDate(1, 0, 0))
+	setCookie(w, r, SessionCookie, l.Token, "/", l.ExpiresAt)
+	setCookie(w, r, AccountCookie, lp.AccountID, "/login", h.svc.Now().AddDate(1, 0, 0))
 	http.Redirect(w, r, safeNext(lp.Next), http.StatusSeeOther)
 }
 
 func (h *Handler) handleLogout(w http.ResponseWriter, r *http.Request, s *session) {
-	if err := h.call(r, http.MethodPost, "/api/v1/logout", nil, s.Token, nil, nil); err != nil {
+	if err := h.svc.Logout(r.Context(), s.Principal, s.Token); err != nil {
 		h.logger.Warn("ui logout", logError, err.Error())
 	}
 	clearCookie(w, r, SessionCookie, "/")
 	http.Redirect(w, r, "/login?signed_out=1", http.StatusSeeOther)
 }
 
-// sentence makes an API message read as a sentence: capital first letter,
-// full stop at the end.
+// sentence makes a message of the service read as a sentence: capital
+// first letter, full stop at the end.
 func sentence(msg string) string {
 	if msg == "" {
 		return msg

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/audittrail/audittrail"
+	"github.com/audittrail/audittrail/service"
 )
 
 //go:embed templates/*.html
@@ -45,14 +46,10 @@ const PageSize = 50
 
 // Handler serves the web UI and hands every other request to the API.
 type Handler struct {
-	api       http.Handler
-	store     audittrail.Store
-	catalog   *audittrail.Catalog
-	retention audittrail.Retention
-	logger    *slog.Logger
-
-	// Now is the UI's clock (timeframes such as "Last 7 days" end at it).
-	Now func() time.Time
+	svc     *service.Service
+	api     http.Handler
+	catalog *audittrail.Catalog
+	logger  *slog.Logger
 
 	mux       *http.ServeMux
 	pages     map[string]*template.Template
@@ -60,20 +57,19 @@ type Handler struct {
 	timezones []string
 }
 
-// New returns the UI over api, the API's handler (*http.Server of package
-// http), which it calls in process for everything it reads or changes.
-// store is read only to learn who a session's user is (Authenticate) and
-// their account's name and time zone.
-func New(api http.Handler, store audittrail.Store, catalog *audittrail.Catalog, retention audittrail.Retention, logger *slog.Logger) *Handler {
+// New returns the UI over svc, which every page and form calls with the
+// session's principal; its clock ends the timeframes ("Last 7 days"), its
+// catalog labels the object types and its retention is the one the pages
+// state. api serves every request that is not a page of the UI (the API,
+// /healthz, /metrics), since the UI and the API share one origin.
+func New(svc *service.Service, api http.Handler, logger *slog.Logger) *Handler {
 	h := &Handler{
-		api:       api,
-		store:     store,
-		catalog:   catalog,
-		retention: retention,
-		logger:    logger,
-		Now:       time.Now,
-		mux:       http.NewServeMux(),
-		assets:    map[string]string{},
+		svc:     svc,
+		api:     api,
+		catalog: svc.Catalog(),
+		logger:  logger,
+		mux:     http.NewServeMux(),
+		assets:  map[string]string{},
 	}
 	h.timezones = splitZones()
 	h.loadAssets()
@@ -291,7 +287,7 @@ type view struct {
 	S       *session
 	CSRF    string
 	Notice  string // a success message
-	Error   string // an error message, as the API worded it
+	Error   string // an error message, as the service worded it
 	Status  int
 	Page    any // the page's own data
 }

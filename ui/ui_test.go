@@ -1,64 +1,58 @@
 package ui_test
 
 import (
-	"bytes"
+	"context"
 	"encoding/json"
+	"errors"
 	"html"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/audittrail/audittrail"
-	athttp "github.com/audittrail/audittrail/http"
-	"github.com/audittrail/audittrail/sqlite"
+	"github.com/audittrail/audittrail/export"
+	"github.com/audittrail/audittrail/ingest"
+	"github.com/audittrail/audittrail/service"
 	"github.com/audittrail/audittrail/ui"
 )
 
 const (
-	operatorToken = "operator-token-for-ui-tests"
 	adminPassword = "correct horse battery"
 	agentPassword = "agent password 123"
 )
 
-// Fixture is a UI over a real API and SQLite store, with account "acme"
-// (audit trail on, a few records, one of them hostile), its administrator
-// "admin" and an agent "agent" whose profile lacks audit_trail.view.
+// apiAnswer is what the stand-in for the API answers every request that
+// is not the UI's.
+const apiAnswer = `{"status":"the API's answer"}`
+
+// Fixture is a UI over a real service and SQLite store, with account
+// "acme" (audit trail on, a few records, one of them hostile), its
+// administrator "admin" and an agent "agent" whose profile lacks
+// audit_trail.view. The API beside the UI is a stand-in that answers
+// apiAnswer.
 type Fixture struct {
 	*httptest.Server
-	Store audittrail.Store
-	API   *athttp.Server
-	Key   string // a publisher key of acme
+	Svc   *service.Service
+	UI    *ui.Handler
+	Admin *audittrail.Principal // acme's administrator
+	Key   string                // a publisher key of acme
 }
 
-// MustFixture starts the UI on a fresh store; wrap, if not nil, wraps the
-// API handler the UI calls (to make it answer what a test needs).
-func MustFixture(tb testing.TB, tls bool, wrap func(http.Handler) http.Handler) *Fixture {
+// MustFixture starts the UI on a fresh store.
+func MustFixture(tb testing.TB, tls bool) *Fixture {
 	tb.Helper()
-	db := sqlite.NewDB(filepath.Join(tb.TempDir(), "audittrail.db"))
-	if err := db.Open(); err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { db.Close() })
-	catalog, err := audittrail.NewCatalog(nil)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	api := athttp.NewServer(db, catalog, logger)
-	api.OperatorToken = operatorToken
-	var inner http.Handler = api
-	if wrap != nil {
-		inner = wrap(api)
-	}
-	h := ui.New(inner, db, catalog, audittrail.DefaultRetention, logger)
-	f := &Fixture{Store: db, API: api}
+	svc := newTestService(tb)
+	api := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, apiAnswer)
+	})
+	h := ui.New(svc, api, discardLogger())
+	f := &Fixture{Svc: svc, UI: h}
 	if tls {
 		f.Server = httptest.NewTLSServer(h)
 	} else {
@@ -66,71 +60,93 @@ func MustFixture(tb testing.TB, tls bool, wrap func(http.Handler) http.Handler) 
 	}
 	tb.Cleanup(f.Server.Close)
 
-	f.apiMust(tb, 201, "POST", "/api/v1/accounts", operatorToken, map[string]any{
-		"id": "acme", "name": "Acme Support", "timezone": "Europe/Paris",
-		"admin": map[string]any{"login_name": "admin", "name": "Ada Admin", "email": "ada@example.com", "password": adminPassword},
-	})
-	token := f.apiToken(tb, "admin", adminPassword)
-	f.apiMust(tb, 200, "PATCH", "/api/v1/accounts/acme", token, map[string]any{"audit_trail_enabled": true})
-	var key struct {
-		Key string `json:"key"`
-	}
-	json.Unmarshal(f.apiMust(tb, 201, "POST", "/api/v1/accounts/acme/publisher-keys", token, map[string]string{"name": "platform"}), &key)
-	f.Key = key.Key
-	var profiles struct {
-		Profiles []*audittrail.Profile `json:"profiles"`
-	}
-	json.Unmarshal(f.apiMust(tb, 200, "GET", "/api/v1/accounts/acme/profiles", token, nil), &profiles)
+	ctx := context.Background()
+	must(tb)(svc.CreateAccount(ctx, service.Local(), service.AccountInput{
+		ID: "acme", Name: "Acme Support", Timezone: "Europe/Paris",
+		Admin: service.AdminInput{LoginName: "admin", Name: "Ada Admin", Email: "ada@example.com", Password: adminPassword},
+	}))
+	f.Admin, _ = f.mustSignIn(tb, "acme", "admin", adminPassword)
+	on := true
+	noErr(svc.UpdateAccount(ctx, f.Admin, "acme", audittrail.AccountUpdate{AuditTrailEnabled: &on}))(tb)
+	f.Key = noErr(svc.CreatePublisherKey(ctx, f.Admin, "acme", "platform"))(tb).Key
 	agentProfile := ""
-	for _, p := range profiles.Profiles {
+	for _, p := range noErr(svc.FindProfiles(ctx, f.Admin, "acme"))(tb) {
 		if p.Role == audittrail.RoleAgent {
 			agentProfile = p.ID
 		}
 	}
-	f.apiMust(tb, 201, "POST", "/api/v1/accounts/acme/users", token, map[string]any{
-		"login_name": "agent", "name": "Arno Agent", "profile_id": agentProfile, "password": agentPassword,
-	})
-	f.apiMust(tb, 201, "POST", "/api/v1/accounts/acme/records", f.Key, map[string]any{"records": []map[string]any{
+	noErr(svc.CreateUser(ctx, f.Admin, "acme", service.UserInput{
+		LoginName: ptr("agent"), Name: ptr("Arno Agent"), ProfileID: &agentProfile, Password: ptr(agentPassword),
+	}))(tb)
+	f.mustAppend(tb, f.Key, []map[string]any{
 		{"object_type": "skills", "object_id": "s1", "object_name": "Billing", "action_type": "edit", "element": "description",
 			"old_value": "Handles billing questions", "new_value": "Handles billing and refund questions", "originator": map[string]any{"name": "Bo Boss"}},
 		{"object_type": "users", "object_id": "u1", "object_name": "<img src=x onerror=alert(1)>", "action_type": "edit", "element": "name",
 			"old_value": "plain", "new_value": "<script>window.pwned=1</script>", "originator": map[string]any{"name": "Eve <b>Evil</b>"}},
-	}})
+	})
 	return f
 }
 
-// apiMust calls the API through the UI's handler (which passes it on) and
-// returns the body, failing unless the status is want.
-func (f *Fixture) apiMust(tb testing.TB, want int, method, path, token string, body any) []byte {
-	tb.Helper()
-	var rd io.Reader
-	if body != nil {
-		b, _ := json.Marshal(body)
-		rd = bytes.NewReader(b)
+// noErr returns a function that returns v, failing tb if err is not nil:
+// noErr(svc.FindUsers(...))(t).
+func noErr[T any](v T, err error) func(testing.TB) T {
+	return func(tb testing.TB) T {
+		tb.Helper()
+		if err != nil {
+			tb.Fatal(err)
+		}
+		return v
 	}
-	req, _ := http.NewRequest(method, f.URL+path, rd)
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	resp, err := f.Client().Do(req)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != want {
-		tb.Fatalf("%s %s: got status %d, want %d: %s", method, path, resp.StatusCode, want, b)
-	}
-	return b
 }
 
-func (f *Fixture) apiToken(tb testing.TB, login, password string) string {
-	tb.Helper()
-	var out struct {
-		Token string `json:"token"`
+// must returns a check of a call that answers two values and an error.
+func must(tb testing.TB) func(_, _ any, err error) {
+	return func(_, _ any, err error) {
+		tb.Helper()
+		if err != nil {
+			tb.Fatal(err)
+		}
 	}
-	json.Unmarshal(f.apiMust(tb, 200, "POST", "/api/v1/login", "", map[string]string{"account_id": "acme", "login_name": login, "password": password}), &out)
-	return out.Token
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// mustSignIn logs a user in through the service and returns who they are
+// and their token.
+func (f *Fixture) mustSignIn(tb testing.TB, account, login, password string) (*audittrail.Principal, string) {
+	tb.Helper()
+	l := noErr(f.Svc.Login(context.Background(), account, login, password))(tb)
+	return noErr(f.Svc.Authenticate(context.Background(), l.Token))(tb), l.Token
+}
+
+// mustAppend stores records of acme (given as the API's JSON items) with
+// the publisher key.
+func (f *Fixture) mustAppend(tb testing.TB, key string, records []map[string]any) {
+	tb.Helper()
+	b, _ := json.Marshal(records)
+	var items []ingest.RecordInput
+	if err := json.Unmarshal(b, &items); err != nil {
+		tb.Fatal(err)
+	}
+	p := noErr(f.Svc.Authenticate(context.Background(), key))(tb)
+	noErr(f.Svc.AppendRecords(context.Background(), p, "acme", items))(tb)
+}
+
+// account returns acme as stored.
+func (f *Fixture) account(tb testing.TB) *audittrail.Account {
+	tb.Helper()
+	return noErr(f.Svc.FindAccount(context.Background(), service.Local(), "acme"))(tb)
+}
+
+// user returns the user of acme with the login name, or nil.
+func (f *Fixture) user(tb testing.TB, login string) *audittrail.User {
+	tb.Helper()
+	for _, u := range noErr(f.Svc.FindUsers(context.Background(), service.Local(), "acme"))(tb) {
+		if u.LoginName == login {
+			return u
+		}
+	}
+	return nil
 }
 
 // Browser is an HTTP client with a cookie jar that does not follow redirects.
@@ -234,7 +250,7 @@ func mustNotContain(tb testing.TB, p *Page, subs ...string) {
 }
 
 func TestSecurityHeaders(t *testing.T) {
-	f := MustFixture(t, false, nil)
+	f := MustFixture(t, false)
 	b := f.Browser(t)
 	for _, path := range []string{"/login", "/audit-trail", "/static/app.css", "/settings/nope"} {
 		p := b.Get(path)
@@ -253,13 +269,13 @@ func TestSecurityHeaders(t *testing.T) {
 		t.Errorf("CSP allows inline script: %s", csp)
 	}
 	// The API's answers stay the API's.
-	if p := b.Get("/healthz"); p.Status != 200 || !strings.Contains(p.Body, `"status"`) {
+	if p := b.Get("/healthz"); p.Status != 200 || p.Body != apiAnswer {
 		t.Errorf("GET /healthz: got %d %s, want the API's answer", p.Status, p.Body)
 	}
 }
 
 func TestRedirectToLogin(t *testing.T) {
-	f := MustFixture(t, false, nil)
+	f := MustFixture(t, false)
 	b := f.Browser(t)
 	for path, want := range map[string]string{
 		"/":                             "/login",
@@ -280,7 +296,7 @@ func TestRedirectToLogin(t *testing.T) {
 
 func TestLogin(t *testing.T) {
 	t.Run("OK", func(t *testing.T) {
-		f := MustFixture(t, false, nil)
+		f := MustFixture(t, false)
 		b := f.Browser(t)
 		p := b.Get("/login")
 		mustContain(t, p, `name="account_id"`, `name="login_name"`, `name="password"`, `<label for="account_id">`)
@@ -300,7 +316,7 @@ func TestLogin(t *testing.T) {
 		mustContain(t, at, "Acme Support", "Ada Admin", `href="/audit-trail"`, `href="/users"`, `href="/profiles"`, `href="/publisher-keys"`, `href="/settings"`, "Sign out")
 	})
 	t.Run("SecureUnderTLS", func(t *testing.T) {
-		f := MustFixture(t, true, nil)
+		f := MustFixture(t, true)
 		b := f.Browser(t)
 		p := b.Get("/login")
 		r := b.Post("/login", url.Values{"csrf": {p.CSRF(t)}, "account_id": {"acme"}, "login_name": {"admin"}, "password": {adminPassword}})
@@ -309,7 +325,7 @@ func TestLogin(t *testing.T) {
 		}
 	})
 	t.Run("SecureBehindTLSProxy", func(t *testing.T) {
-		f := MustFixture(t, false, nil)
+		f := MustFixture(t, false)
 		b := f.Browser(t)
 		b.header = http.Header{"X-Forwarded-Proto": {"https"}}
 		p := b.Get("/login")
@@ -324,7 +340,7 @@ func TestLogin(t *testing.T) {
 		}
 	})
 	t.Run("ErrWrongPassword", func(t *testing.T) {
-		f := MustFixture(t, false, nil)
+		f := MustFixture(t, false)
 		b := f.Browser(t)
 		p := b.Get("/login")
 		r := b.Post("/login", url.Values{"csrf": {p.CSRF(t)}, "account_id": {"acme"}, "login_name": {"admin"}, "password": {"wrong password"}})
@@ -335,20 +351,20 @@ func TestLogin(t *testing.T) {
 		mustNotContain(t, r, "wrong password")
 	})
 	t.Run("ErrThrottled", func(t *testing.T) {
-		f := MustFixture(t, false, nil)
+		f := MustFixture(t, false)
 		b := f.Browser(t)
 		token := b.Get("/login").CSRF(t)
 		var r *Page
-		for range athttp.DefaultLoginAttempts + 1 {
+		for range service.DefaultLoginAttempts + 1 {
 			r = b.Post("/login", url.Values{"csrf": {token}, "account_id": {"acme"}, "login_name": {"admin"}, "password": {"guess guess"}})
 		}
-		if r.Status != http.StatusTooManyRequests {
-			t.Errorf("got status %d, want 429", r.Status)
+		if r.Status != http.StatusTooManyRequests || r.Header.Get("Retry-After") == "" {
+			t.Errorf("got status %d, Retry-After %q, want 429 and when to try again", r.Status, r.Header.Get("Retry-After"))
 		}
 		mustContain(t, r, "Too many failed logins", "try again in")
 	})
 	t.Run("ErrNoCSRF", func(t *testing.T) {
-		f := MustFixture(t, false, nil)
+		f := MustFixture(t, false)
 		b := f.Browser(t)
 		b.Get("/login")
 		r := b.Post("/login", url.Values{"account_id": {"acme"}, "login_name": {"admin"}, "password": {adminPassword}})
@@ -362,7 +378,7 @@ func TestLogin(t *testing.T) {
 		}
 	})
 	t.Run("Logout", func(t *testing.T) {
-		f := MustFixture(t, false, nil)
+		f := MustFixture(t, false)
 		b := f.Browser(t)
 		b.MustLogin("admin", adminPassword)
 		p := b.Get("/audit-trail")
@@ -387,7 +403,7 @@ func sessionCookie(tb testing.TB, p *Page) *http.Cookie {
 }
 
 func TestCSRF(t *testing.T) {
-	f := MustFixture(t, false, nil)
+	f := MustFixture(t, false)
 	b := f.Browser(t)
 	b.MustLogin("admin", adminPassword)
 	token := b.Get("/settings").CSRF(t)
@@ -409,7 +425,7 @@ func TestCSRF(t *testing.T) {
 	if p := other.Post("/settings", url.Values{"name": {"Hijacked"}, "timezone": {"UTC"}, "csrf": {token}}); p.Status != http.StatusForbidden {
 		t.Errorf("token of another session: got status %d, want 403", p.Status)
 	}
-	if a, _ := f.Store.FindAccount(t.Context(), "acme"); a.Name != "Acme Support" {
+	if a := f.account(t); a.Name != "Acme Support" {
 		t.Fatalf("account name: got %q, want it unchanged", a.Name)
 	}
 	t.Run("OK", func(t *testing.T) {
@@ -417,7 +433,7 @@ func TestCSRF(t *testing.T) {
 		if p.Status != http.StatusSeeOther {
 			t.Fatalf("got status %d, want 303:\n%s", p.Status, p.Body)
 		}
-		if a, _ := f.Store.FindAccount(t.Context(), "acme"); a.Name != "Acme Care" || a.Timezone != "America/New_York" {
+		if a := f.account(t); a.Name != "Acme Care" || a.Timezone != "America/New_York" {
 			t.Errorf("account: got %q %q, want Acme Care America/New_York", a.Name, a.Timezone)
 		}
 		mustContain(t, b.Get("/settings?done=settings-saved"), "The account settings were saved.", "Acme Care")
@@ -425,7 +441,7 @@ func TestCSRF(t *testing.T) {
 }
 
 func TestAuditTrail(t *testing.T) {
-	f := MustFixture(t, false, nil)
+	f := MustFixture(t, false)
 	b := f.Browser(t)
 	b.MustLogin("admin", adminPassword)
 	t.Run("Table", func(t *testing.T) {
@@ -506,7 +522,7 @@ func TestAuditTrail(t *testing.T) {
 			recs[i] = map[string]any{"object_type": "lobs", "object_id": "l1", "object_name": "Sales", "action_type": "edit",
 				"element": "name", "old_value": "a", "new_value": "b", "originator": map[string]any{"name": "Pager"}}
 		}
-		f.apiMust(t, 201, "POST", "/api/v1/accounts/acme/records", f.Key, map[string]any{"records": recs})
+		f.mustAppend(t, f.Key, recs)
 		p := b.Get("/audit-trail?object_type=lobs")
 		if n := strings.Count(p.Body, `<tr class="rec`); n != ui.PageSize {
 			t.Errorf("first page: got %d rows, want %d", n, ui.PageSize)
@@ -524,31 +540,82 @@ func TestAuditTrail(t *testing.T) {
 	})
 }
 
-func TestAuditTrail_ExportTooLarge(t *testing.T) {
-	// The API answers the export with export_too_large; the page shows it.
-	tooLarge := func(api http.Handler) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if strings.HasSuffix(r.URL.Path, "/records/export.xlsx") {
-				w.Header().Set("Content-Type", "application/json")
-				w.WriteHeader(http.StatusUnprocessableEntity)
-				io.WriteString(w, `{"error":{"code":"export_too_large","message":"the export holds 123456 records, more than the 100000 an Excel export can hold; narrow the timeframe","details":[]}}`)
-				return
-			}
-			api.ServeHTTP(w, r)
-		})
-	}
-	f := MustFixture(t, false, tooLarge)
+func TestAuditTrail_ExportRefused(t *testing.T) {
+	f := MustFixture(t, false)
 	b := f.Browser(t)
 	b.MustLogin("admin", adminPassword)
-	p := b.Get("/audit-trail/export?timeframe=13mo")
-	if p.Status != http.StatusUnprocessableEntity || !strings.HasPrefix(p.Header.Get("Content-Type"), "text/html") {
-		t.Errorf("got %d %q, want 422 and the page", p.Status, p.Header.Get("Content-Type"))
+	t.Run("ErrBusy", func(t *testing.T) {
+		for range export.MaxPerAccount {
+			release := noErr(f.Svc.AcquireExportSlot("acme"))(t)
+			defer release()
+		}
+		p := b.Get("/audit-trail/export?timeframe=13mo")
+		if p.Status != http.StatusTooManyRequests || !strings.HasPrefix(p.Header.Get("Content-Type"), "text/html") || p.Header.Get("Content-Disposition") != "" {
+			t.Errorf("got %d %q %q, want 429 and the page", p.Status, p.Header.Get("Content-Type"), p.Header.Get("Content-Disposition"))
+		}
+		mustContain(t, p, `id="export-error"`, "The export could not be made.", "exports of this account are already running", `<table class="records"`)
+		mustNotContain(t, p, "Download it as CSV instead")
+	})
+	t.Run("ErrTooLarge", func(t *testing.T) {
+		if testing.Short() {
+			t.Skip("stores more records than an Excel export holds")
+		}
+		rec := map[string]any{"object_type": "lobs", "object_id": "l1", "object_name": "Sales", "action_type": "edit",
+			"element": "name", "old_value": "a", "new_value": "b", "originator": map[string]any{"name": "Bulk"}}
+		for n := 0; n <= export.MaxXLSXRecords; n += ingest.MaxBatch {
+			batch := make([]map[string]any, ingest.MaxBatch)
+			for i := range batch {
+				batch[i] = rec
+			}
+			f.mustAppend(t, f.Key, batch)
+		}
+		p := b.Get("/audit-trail/export?timeframe=13mo")
+		if p.Status != http.StatusUnprocessableEntity || !strings.HasPrefix(p.Header.Get("Content-Type"), "text/html") {
+			t.Errorf("got %d %q, want 422 and the page", p.Status, p.Header.Get("Content-Type"))
+		}
+		mustContain(t, p, `id="export-error"`, "This export is too large for Excel.", "Download it as CSV instead", `<table class="records"`)
+	})
+}
+
+// brokenWriter is a response whose connection fails at the first byte.
+type brokenWriter struct {
+	header http.Header
+	status int
+}
+
+func (w *brokenWriter) Header() http.Header { return w.header }
+func (w *brokenWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
 	}
-	mustContain(t, p, `id="export-error"`, "This export is too large for Excel.", "The export holds 123456 records", "Download it as CSV instead", `<table class="records"`)
+}
+func (w *brokenWriter) Write([]byte) (int, error) { return 0, errors.New("connection reset by peer") }
+
+func TestAuditTrail_ExportAborted(t *testing.T) {
+	// A download that fails once its status line has gone out is cut
+	// short, so the browser cannot take it for a whole file.
+	f := MustFixture(t, false)
+	b := f.Browser(t)
+	b.MustLogin("admin", adminPassword)
+	req := httptest.NewRequest("GET", "/audit-trail/export?format=csv", nil)
+	u, _ := url.Parse(f.URL)
+	for _, c := range b.c.Jar.Cookies(u) {
+		req.AddCookie(c)
+	}
+	w := &brokenWriter{header: http.Header{}}
+	defer func() {
+		if got := recover(); got != http.ErrAbortHandler {
+			t.Errorf("got panic %v, want http.ErrAbortHandler", got)
+		}
+		if w.status != http.StatusOK || !strings.HasPrefix(w.header.Get("Content-Disposition"), "attachment; filename=audit-trail-acme-") {
+			t.Errorf("got %d %q, want the download's status and headers", w.status, w.header.Get("Content-Disposition"))
+		}
+	}()
+	f.UI.ServeHTTP(w, req)
 }
 
 func TestForbidden(t *testing.T) {
-	f := MustFixture(t, false, nil)
+	f := MustFixture(t, false)
 	b := f.Browser(t)
 	b.MustLogin("agent", agentPassword)
 	if p := b.Get("/"); p.Header.Get("Location") != "/audit-trail" {
@@ -573,7 +640,7 @@ func TestForbidden(t *testing.T) {
 }
 
 func TestUsers(t *testing.T) {
-	f := MustFixture(t, false, nil)
+	f := MustFixture(t, false)
 	b := f.Browser(t)
 	b.MustLogin("admin", adminPassword)
 	form := b.Get("/users/new")
@@ -596,11 +663,11 @@ func TestUsers(t *testing.T) {
 		}
 		list := b.Get("/users?done=user-created")
 		mustContain(t, list, "The user was created.", "Bo Brown", "bo@example.com")
-		u, err := f.Store.FindUserByLogin(t.Context(), "acme", "bo")
-		if err != nil || u.Name != "Bo Brown" || !u.Enabled {
-			t.Fatalf("user bo: got %+v, %v", u, err)
+		u := f.user(t, "bo")
+		if u == nil || u.Name != "Bo Brown" || !u.Enabled {
+			t.Fatalf("user bo: got %+v", u)
 		}
-		// Through the API, so the service audited itself.
+		// Through the service, so it audited itself.
 		mustContain(t, b.Get("/audit-trail?object_type=users&q=Bo+Brown"), "Bo Brown", "Ada Admin")
 
 		edit := b.Get("/users/" + u.ID)
@@ -608,20 +675,20 @@ func TestUsers(t *testing.T) {
 		if p := b.Post("/users/"+u.ID, url.Values{"csrf": {edit.CSRF(t)}, "login_name": {"bo"}, "name": {"Bo Black"}, "profile_id": {profile[1]}}); p.Status != http.StatusSeeOther {
 			t.Fatalf("edit: got %d:\n%s", p.Status, p.Body)
 		}
-		if u, _ := f.Store.FindUser(t.Context(), "acme", u.ID); u.Name != "Bo Black" || u.Enabled {
+		if u := f.user(t, "bo"); u.Name != "Bo Black" || u.Enabled {
 			t.Errorf("edited user: got %q enabled=%v, want Bo Black, disabled", u.Name, u.Enabled)
 		}
 		if p := b.Post("/users/"+u.ID+"/delete", url.Values{"csrf": {edit.CSRF(t)}}); p.Status != http.StatusSeeOther {
 			t.Fatalf("delete: got %d:\n%s", p.Status, p.Body)
 		}
-		if _, err := f.Store.FindUser(t.Context(), "acme", u.ID); audittrail.ErrorCode(err) != audittrail.ENOTFOUND {
+		if _, err := f.Svc.FindUser(t.Context(), service.Local(), "acme", u.ID); audittrail.ErrorCode(err) != audittrail.ENOTFOUND {
 			t.Errorf("deleted user: got %v, want not found", err)
 		}
 	})
 }
 
 func TestProfiles(t *testing.T) {
-	f := MustFixture(t, false, nil)
+	f := MustFixture(t, false)
 	b := f.Browser(t)
 	b.MustLogin("admin", adminPassword)
 	form := b.Get("/profiles/new")
@@ -656,7 +723,7 @@ func TestProfiles(t *testing.T) {
 }
 
 func TestPublisherKeys(t *testing.T) {
-	f := MustFixture(t, false, nil)
+	f := MustFixture(t, false)
 	b := f.Browser(t)
 	b.MustLogin("admin", adminPassword)
 	p := b.Get("/publisher-keys")
@@ -674,8 +741,8 @@ func TestPublisherKeys(t *testing.T) {
 		t.Errorf("Cache-Control: got %q, want no-store", created.Header.Get("Cache-Control"))
 	}
 	// The key works, and is never shown again.
-	f.apiMust(t, 201, "POST", "/api/v1/accounts/acme/records", key[1], map[string]any{"records": []map[string]any{
-		{"object_type": "lobs", "object_id": "l9", "object_name": "Staging", "action_type": "add", "element": "name", "new_value": "Staging", "originator": map[string]any{"name": "CI"}}}})
+	f.mustAppend(t, key[1], []map[string]any{
+		{"object_type": "lobs", "object_id": "l9", "object_name": "Staging", "action_type": "add", "element": "name", "new_value": "Staging", "originator": map[string]any{"name": "CI"}}})
 	mustNotContain(t, b.Get("/publisher-keys"), key[1])
 
 	id := regexp.MustCompile(`action="/publisher-keys/(key_[^"]+)/revoke"`).FindStringSubmatch(created.Body)
@@ -686,7 +753,7 @@ func TestPublisherKeys(t *testing.T) {
 }
 
 func TestSettings_AuditTrailSwitch(t *testing.T) {
-	f := MustFixture(t, false, nil)
+	f := MustFixture(t, false)
 	b := f.Browser(t)
 	b.MustLogin("admin", adminPassword)
 	p := b.Get("/settings")
@@ -694,14 +761,14 @@ func TestSettings_AuditTrailSwitch(t *testing.T) {
 	if r := b.Post("/settings/audit-trail", url.Values{"csrf": {p.CSRF(t)}, "enabled": {"false"}}); r.Status != http.StatusSeeOther {
 		t.Fatalf("got status %d:\n%s", r.Status, r.Body)
 	}
-	if a, _ := f.Store.FindAccount(t.Context(), "acme"); a.AuditTrailEnabled {
+	if a := f.account(t); a.AuditTrailEnabled {
 		t.Error("the audit trail is still on")
 	}
 	mustContain(t, b.Get("/audit-trail"), "The audit trail is turned off")
 }
 
 func TestStatic(t *testing.T) {
-	f := MustFixture(t, false, nil)
+	f := MustFixture(t, false)
 	b := f.Browser(t)
 	p := b.Get("/login")
 	for _, m := range regexp.MustCompile(`(?:href|src)="(/static/[^"]+)"`).FindAllStringSubmatch(p.Body, -1) {
@@ -729,7 +796,7 @@ func TestStatic(t *testing.T) {
 }
 
 func TestSession(t *testing.T) {
-	f := MustFixture(t, false, nil)
+	f := MustFixture(t, false)
 	t.Run("Ended", func(t *testing.T) {
 		b := f.Browser(t)
 		b.MustLogin("admin", adminPassword)
@@ -740,13 +807,16 @@ func TestSession(t *testing.T) {
 				token = c.Value
 			}
 		}
-		// The token is revoked elsewhere (an API logout).
-		f.apiMust(t, 204, "POST", "/api/v1/logout", token, nil)
-		p := b.Get("/audit-trail")
-		if want := "/login?ended=1&next=%2Faudit-trail"; p.Status != http.StatusSeeOther || p.Header.Get("Location") != want {
-			t.Errorf("got %d to %q, want 303 to %q", p.Status, p.Header.Get("Location"), want)
+		// The token is revoked elsewhere (a sign-out through the API).
+		p := noErr(f.Svc.Authenticate(t.Context(), token))(t)
+		if err := f.Svc.Logout(t.Context(), p, token); err != nil {
+			t.Fatal(err)
 		}
-		if c := sessionCookie(t, p); c.MaxAge >= 0 {
+		at := b.Get("/audit-trail")
+		if want := "/login?ended=1&next=%2Faudit-trail"; at.Status != http.StatusSeeOther || at.Header.Get("Location") != want {
+			t.Errorf("got %d to %q, want 303 to %q", at.Status, at.Header.Get("Location"), want)
+		}
+		if c := sessionCookie(t, at); c.MaxAge >= 0 {
 			t.Errorf("the stale session cookie is kept: %+v", c)
 		}
 		mustContain(t, b.Get("/login?ended=1"), "Your session has ended.")
@@ -767,10 +837,8 @@ func TestSession(t *testing.T) {
 		}
 	})
 	t.Run("AdministratorWithoutAuditTrail", func(t *testing.T) {
-		token := f.apiToken(t, "admin", adminPassword)
-		var p audittrail.Profile
-		json.Unmarshal(f.apiMust(t, 201, "POST", "/api/v1/accounts/acme/profiles", token, map[string]any{"name": "Admins without trail", "role": "administrator"}), &p)
-		f.apiMust(t, 201, "POST", "/api/v1/accounts/acme/users", token, map[string]any{"login_name": "nova", "name": "Nova", "profile_id": p.ID, "password": "nova password"})
+		p := noErr(f.Svc.CreateProfile(t.Context(), f.Admin, "acme", service.ProfileInput{Name: ptr("Admins without trail"), Role: ptr(audittrail.RoleAdministrator)}))(t)
+		noErr(f.Svc.CreateUser(t.Context(), f.Admin, "acme", service.UserInput{LoginName: ptr("nova"), Name: ptr("Nova"), ProfileID: &p.ID, Password: ptr("nova password")}))(t)
 		b := f.Browser(t)
 		b.MustLogin("nova", "nova password")
 		if got := b.Get("/").Header.Get("Location"); got != "/users" {
@@ -798,10 +866,10 @@ func TestSession(t *testing.T) {
 }
 
 func TestAuditTrail_NotEnabled(t *testing.T) {
-	f := MustFixture(t, false, nil)
-	f.apiMust(t, 201, "POST", "/api/v1/accounts", operatorToken, map[string]any{
-		"id": "beta", "name": "Beta", "admin": map[string]any{"login_name": "admin", "password": adminPassword},
-	})
+	f := MustFixture(t, false)
+	must(t)(f.Svc.CreateAccount(t.Context(), service.Local(), service.AccountInput{
+		ID: "beta", Name: "Beta", Admin: service.AdminInput{LoginName: "admin", Password: adminPassword},
+	}))
 	b := f.Browser(t)
 	p := b.Get("/login")
 	b.Post("/login", url.Values{"csrf": {p.CSRF(t)}, "account_id": {"beta"}, "login_name": {"admin"}, "password": {adminPassword}})
