@@ -79,6 +79,15 @@ func (s *Service) FindAccount(ctx context.Context, p *audittrail.Principal, id s
 	return s.store.FindAccount(ctx, id)
 }
 
+// OwnAccount returns the account of the signed-in user p, whatever their
+// profile: its name and time zone are what every page of theirs shows.
+func (s *Service) OwnAccount(ctx context.Context, p *audittrail.Principal) (*audittrail.Account, error) {
+	if err := Authorize(p, AnyUser, ""); err != nil {
+		return nil, err
+	}
+	return s.store.FindAccount(ctx, p.AccountID)
+}
+
 // UpdateAccount changes an account's settings (its administrators may):
 // name, timezone, and the audit trail on or off. Turning the trail on when
 // it is off dates its enabling now; nothing before that moment is ever

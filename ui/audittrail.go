@@ -30,6 +30,8 @@ type auditTrailPage struct {
 	RangePhrase string
 	Narrowed    bool
 
+	Originators []string // names the originator field suggests: the account's users
+
 	Rows       []recordRow
 	Count      int
 	CountKnown bool
@@ -238,6 +240,13 @@ func (h *Handler) renderAuditTrail(w http.ResponseWriter, r *http.Request, s *se
 	}
 	if n, err := h.svc.CountRecords(r.Context(), s.Principal, rf); err == nil {
 		p.Count, p.CountKnown = n, true
+	}
+	if users, err := h.svc.FindUsers(r.Context(), s.Principal, s.Account.ID); err == nil {
+		for _, u := range users {
+			p.Originators = append(p.Originators, u.Name)
+		}
+		slices.Sort(p.Originators)
+		p.Originators = slices.Compact(p.Originators)
 	}
 
 	for _, rec := range page.Records {

@@ -5,34 +5,13 @@ import (
 	"net/http"
 
 	"github.com/audittrail/audittrail"
+	athttp "github.com/audittrail/audittrail/http"
 )
 
-// statuses maps the error codes the service returns to the UI to the status
-// of the page that shows them: the API's status for the same code (SPEC §6),
-// so that a page answers as the API would.
-var statuses = map[string]int{
-	audittrail.EUNAUTHENTICATED:      http.StatusUnauthorized,
-	audittrail.EFORBIDDEN:            http.StatusForbidden,
-	audittrail.ENOTFOUND:             http.StatusNotFound,
-	audittrail.EINVALIDPARAMETER:     http.StatusBadRequest,
-	audittrail.EVALIDATION:           http.StatusUnprocessableEntity,
-	audittrail.EVALUETOOLONG:         http.StatusUnprocessableEntity,
-	audittrail.EPERMISSIONNOTALLOWED: http.StatusUnprocessableEntity,
-	audittrail.EALREADYEXISTS:        http.StatusConflict,
-	audittrail.ECONFLICT:             http.StatusConflict,
-	audittrail.EEXPORTTOOLARGE:       http.StatusUnprocessableEntity,
-	audittrail.EEXPORTBUSY:           http.StatusTooManyRequests,
-	audittrail.ETOOMANYREQUESTS:      http.StatusTooManyRequests,
-	audittrail.EUNAVAILABLE:          http.StatusServiceUnavailable,
-}
-
-// errorStatus returns the status of a page that shows err.
-func errorStatus(err error) int {
-	if s, ok := statuses[audittrail.ErrorCode(err)]; ok {
-		return s
-	}
-	return http.StatusInternalServerError
-}
+// errorStatus returns the status of a page that shows err: the API's
+// status for the same code (SPEC §6), from the API's one table, so that a
+// page answers as the API would.
+func errorStatus(err error) int { return athttp.ErrorStatusCode(audittrail.ErrorCode(err)) }
 
 // failure puts an error of the service in v, worded as the service words
 // it, and returns the status of the page that shows it. An internal error

@@ -46,10 +46,7 @@ type session struct {
 
 // session returns the request's session: errNoSession without a cookie,
 // errSessionEnded when its token is unknown, expired or revoked (or its
-// user disabled or deleted), or a storage error. Only an administrator
-// may read the account (service.FindAccount); for any other user the
-// header names the account by its id, and times are in UTC (such a user
-// sees no page with times).
+// user disabled or deleted), or a storage error.
 func (h *Handler) session(r *http.Request) (*session, error) {
 	c, err := r.Cookie(SessionCookie)
 	if err != nil || c.Value == "" {
@@ -67,15 +64,12 @@ func (h *Handler) session(r *http.Request) (*session, error) {
 	if p.Kind != audittrail.PrincipalUser || p.User == nil {
 		return nil, errSessionEnded
 	}
-	s := &session{Token: c.Value, Principal: p, CSRF: csrfToken(c.Value), Loc: time.UTC,
-		Account: &audittrail.Account{ID: p.AccountID, Name: p.AccountID, Timezone: "UTC"}}
-	if p.IsAdministrator() {
-		if s.Account, err = h.svc.FindAccount(r.Context(), p, p.AccountID); err != nil {
-			return nil, err
-		}
-		if s.Loc, err = time.LoadLocation(s.Account.Timezone); err != nil {
-			s.Loc = time.UTC
-		}
+	s := &session{Token: c.Value, Principal: p, CSRF: csrfToken(c.Value), Loc: time.UTC}
+	if s.Account, err = h.svc.OwnAccount(r.Context(), p); err != nil {
+		return nil, err
+	}
+	if loc, err := time.LoadLocation(s.Account.Timezone); err == nil {
+		s.Loc = loc
 	}
 	return s, nil
 }
