@@ -10,8 +10,7 @@ import (
 // body of each refusal.
 func TestAuthorization(t *testing.T) {
 	fx := MustOpenFixture(t, Seed())
-	const operator = "operator-token-for-liveengage-tests"
-	fx.Handler.OperatorToken = operator
+	const operator = OperatorToken
 	query := []byte(`{"query": "{auditData {changeDate}}"}`)
 	for _, tt := range []struct {
 		name, account, cred string
