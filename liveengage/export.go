@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 
@@ -86,6 +87,7 @@ func (e *Export) Count(ctx context.Context) (int, error) {
 func (e *Export) WriteTo(ctx context.Context, w io.Writer, flushed func()) (int, error) {
 	buf := bufio.NewWriterSize(w, 64<<10)
 	cw := csv.NewWriter(buf)
+	cw.UseCRLF = true // RFC 4180's line ends, inside quoted values too
 	flush := func() error {
 		cw.Flush()
 		if err := cw.Error(); err != nil {
@@ -99,7 +101,6 @@ func (e *Export) WriteTo(ctx context.Context, w io.Writer, flushed func()) (int,
 		}
 		return nil
 	}
-	buf.WriteString("\ufeff") // so that Excel reads UTF-8
 	for _, rec := range e.h.criteria(e.s, e.walk.total) {
 		cw.Write(rec)
 	}
@@ -143,7 +144,7 @@ func (h *Handler) criteria(s *search, total int) [][]string {
 	return [][]string{
 		{"Search Criteria"},
 		{"Account ID", "Start(" + s.zone + ")", "End(" + s.zone + ")", "Object types", "Originators", "Include Automatic Updates", "Include LPA Users"},
-		{s.accountID, s.from.In(s.loc).Format(DayFormat), s.end.In(s.loc).Format(DayFormat), export.SafeCell(types), export.SafeCell(users),
+		{s.accountID, s.from.In(s.loc).Format(DayFormat), s.end.In(s.loc).Format(DayFormat), safeCell(types), safeCell(users),
 			strconv.FormatBool(s.automatic), strconv.FormatBool(s.lpa)},
 		{"Total Items"},
 		{strconv.Itoa(total)},
@@ -155,17 +156,30 @@ func (h *Handler) criteria(s *search, total int) [][]string {
 // made safe from spreadsheet formulas.
 func (h *Handler) exportRow(row []string, r *audittrail.Record, s *search) {
 	o := r.Originator
-	row[0] = export.SafeCell(h.svc.Catalog().Label(r.ObjectType))
-	row[1] = export.SafeCell(r.ObjectID)
-	row[2] = export.SafeCell(r.ObjectName)
+	row[0] = safeCell(h.svc.Catalog().Label(r.ObjectType))
+	row[1] = safeCell(r.ObjectID)
+	row[2] = safeCell(r.ObjectName)
 	row[3] = audittrail.ActionLabel(r.ActionType)
-	row[4] = export.SafeCell(r.Element)
-	row[5] = export.SafeCell(r.OldValue)
-	row[6] = export.SafeCell(r.NewValue)
+	row[4] = safeCell(r.Element)
+	row[5] = safeCell(r.OldValue)
+	row[6] = safeCell(r.NewValue)
 	row[7] = r.Date.In(s.loc).Format(ExportDateFormat)
-	row[8] = export.SafeCell(o.Name)
-	row[9] = export.SafeCell(o.EmployeeID)
+	row[8] = safeCell(o.Name)
+	row[9] = safeCell(o.EmployeeID)
 	row[10] = "[" + strings.Join(o.Profiles, ", ") + "]"
+}
+
+// plainNumber matches a value that a spreadsheet reads as a number rather
+// than a formula, though it may start with a sign: -1, +3, 1e5, -0.5.
+var plainNumber = regexp.MustCompile(`^[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$`)
+
+// safeCell defuses a cell as export.SafeCell does, but for a plain number,
+// which the LiveEngage export leaves as it is (SPEC §10).
+func safeCell(s string) string {
+	if plainNumber.MatchString(s) {
+		return s
+	}
+	return export.SafeCell(s)
 }
 
 // exportParams reads the export's query parameters: the filters of the
