@@ -88,10 +88,6 @@ func (e *QueryError) MarshalJSON() ([]byte, error) {
 	}{e.Errors, nil})
 }
 
-func queryErrorf(pos *ast.Position, format string, args ...any) *QueryError {
-	return &QueryError{gqlerror.List{gqlerror.ErrorPosf(pos, format, args...)}}
-}
-
 // Query answers the audit method (POST .../audit) for p: body is the
 // request's body, read as contentType says (JSON, or the bare document
 // for application/graphql). Returns EINVALIDPARAMETER for an accountId
@@ -120,7 +116,7 @@ func (h *Handler) Query(ctx context.Context, p *audittrail.Principal, accountID 
 		s, err = h.newSearch(accountID, c.args, h.svc.Now())
 		var ae *argError
 		if errors.As(err, &ae) {
-			return nil, queryErrorf(c.position(ae.Arg), "Argument %q of auditData has an invalid value: %s.", ae.Arg, ae.Message)
+			return nil, &QueryError{gqlerror.List{gqlerror.ErrorPosf(c.position(ae.Arg), "Argument %q of auditData has an invalid value: %s.", ae.Arg, ae.Message)}}
 		} else if err != nil {
 			return nil, err
 		}
