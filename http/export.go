@@ -24,20 +24,29 @@ func (s *Server) handleExport(format string) handlerFunc {
 			return
 		}
 		defer exp.Close()
-		w.Header().Set("Content-Type", exp.ContentType)
-		w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": exp.Filename}))
-		w.Header().Set("X-Content-Type-Options", "nosniff")
-		w.Header().Set("Cache-Control", "no-store")
+		setDownloadHeaders(w, exp.ContentType, exp.Filename)
 		rc := http.NewResponseController(w)
 		n, err := exp.WriteTo(r.Context(), w, func(int) { rc.Flush() })
 		if err != nil {
-			// The status line has gone out; all that is left is to cut the
-			// connection, so the client sees an incomplete download rather
-			// than a file that looks whole.
-			if r.Context().Err() == nil { // not a client that went away
-				s.logger.LogAttrs(r.Context(), slog.LevelError, "export failed", slog.String(logAccount, exp.Account.ID), slog.Int("records", n), slog.String(logError, err.Error()))
-			}
-			panic(http.ErrAbortHandler)
+			s.abortExport(r, exp.Account.ID, n, err)
 		}
 	}
+}
+
+// setDownloadHeaders sets the headers of an export's download.
+func setDownloadHeaders(w http.ResponseWriter, contentType, filename string) {
+	w.Header().Set("Content-Type", contentType)
+	w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": filename}))
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.Header().Set("Cache-Control", "no-store")
+}
+
+// abortExport ends an export that failed after n records: the status line
+// has gone out, so all that is left is to cut the connection, and the
+// client sees an incomplete download rather than a file that looks whole.
+func (s *Server) abortExport(r *http.Request, account string, n int, err error) {
+	if r.Context().Err() == nil { // not a client that went away
+		s.logger.LogAttrs(r.Context(), slog.LevelError, "export failed", slog.String(logAccount, account), slog.Int("records", n), slog.String(logError, err.Error()))
+	}
+	panic(http.ErrAbortHandler)
 }

@@ -9,14 +9,12 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/audittrail/audittrail"
 	"github.com/audittrail/audittrail/export"
-	"github.com/audittrail/audittrail/ingest"
 	"github.com/audittrail/audittrail/liveengage"
-	"github.com/audittrail/audittrail/tlog"
+	"github.com/audittrail/audittrail/service"
 )
 
 // MaxBodyBytes bounds every request body (SPEC §6).
@@ -54,7 +52,7 @@ func NewServer(svc *service.Service, cfg Config, logger *slog.Logger) *Server {
 		metrics: newMetrics(),
 		rates:   newRateLimiter(cfg.IngestLimit, cfg.ReadLimit),
 	}
-	s.le = liveengage.New(svc, logger)
+	s.le = liveengage.New(svc)
 	for _, rt := range s.routes() {
 		s.mux.Handle(rt.pattern, s.guard(rt))
 	}

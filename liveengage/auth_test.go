@@ -10,8 +10,7 @@ import (
 // body of each refusal.
 func TestAuthorization(t *testing.T) {
 	fx := MustOpenFixture(t, Seed())
-	const operator = "operator-token-for-liveengage-tests"
-	fx.Handler.OperatorToken = operator
+	const operator = OperatorToken
 	query := []byte(`{"query": "{auditData {changeDate}}"}`)
 	for _, tt := range []struct {
 		name, account, cred string
@@ -66,6 +65,25 @@ func TestAuthorization(t *testing.T) {
 			})
 		}
 	}
+
+	// Authorization comes before the query is read: a query that reads no
+	// record, or cannot be read, is refused all the same.
+	t.Run("BeforeTheQuery", func(t *testing.T) {
+		for _, tt := range []struct {
+			cred, body string
+			status     int
+		}{
+			{fx.OtherAdmin, `{"query": "{__typename}"}`, 404},
+			{fx.Agent, `{"query": "{__typename}"}`, 403},
+			{fx.OtherAdmin, `{"query": "{auditData {nope}}"}`, 404},
+			{fx.Agent, `not json`, 403},
+			{fx.Admin, `{"query": "{__typename}"}`, 200},
+		} {
+			if r := fx.Do(t, "POST", QueryPath(AccountID), tt.cred, "application/json", []byte(tt.body)); r.Status != tt.status {
+				t.Errorf("%s: got %d, want %d: %s", tt.body, r.Status, tt.status, r.Body)
+			}
+		}
+	})
 
 	t.Run("Routes", func(t *testing.T) {
 		for _, tt := range []struct {

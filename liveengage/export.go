@@ -2,12 +2,12 @@ package liveengage
 
 import (
 	"bufio"
+	"context"
 	"encoding/csv"
 	"errors"
-	"log/slog"
-	"mime"
-	"net/http"
+	"io"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 
@@ -26,38 +26,68 @@ const ExportDateFormat = "2006-01-02T15:04:05"
 // exportFlushEvery is how many rows the export writes between two flushes.
 const exportFlushEvery = 500
 
-// handleExport answers GET .../audit/export: the records of the filters as
-// CSV, streamed.
-func (h *Handler) handleExport(w http.ResponseWriter, r *http.Request) {
-	if _, err := h.authorize(r); err != nil {
-		h.writeError(w, r, err)
-		return
+// Export is an export (GET .../audit/export) that has been checked: its
+// arguments read, the caller authorized. Count, then WriteTo, stream it.
+type Export struct {
+	// Filename and ContentType are what the download is named and typed.
+	Filename    string
+	ContentType string
+
+	h     *Handler
+	sc    *scan
+	s     *search
+	limit int
+	walk  *walk
+}
+
+// Export checks an export of the account for p from its query
+// parameters. Returns EINVALIDPARAMETER for an accountId that cannot be an
+// account id, then the service's refusals (ENOTFOUND, EFORBIDDEN), then
+// EINVALIDPARAMETER for a bad parameter. The caller takes one of the
+// account's export slots (service.AcquireExportSlot) before it counts.
+func (h *Handler) Export(p *audittrail.Principal, accountID string, q url.Values) (*Export, error) {
+	if err := authorize(p, accountID); err != nil {
+		return nil, err
 	}
-	p, limit, err := exportParams(r.URL.Query())
+	args, limit, err := exportParams(q)
 	if err != nil {
-		h.writeError(w, r, err)
-		return
+		return nil, err
 	}
-	now := h.Now()
-	s, err := h.newSearch(r.PathValue("accountId"), p, now)
+	s, err := h.newSearch(accountID, args, h.svc.Now())
 	var ae *argError
 	if errors.As(err, &ae) {
 		err = audittrail.Errorf(audittrail.EINVALIDPARAMETER, "%s", ae.Message)
 	}
 	if err != nil {
-		h.writeError(w, r, err)
-		return
+		return nil, err
 	}
-	release, err := h.Exports.Acquire(s.accountID)
-	if err != nil {
-		h.writeError(w, r, err)
-		return
-	}
-	defer release()
+	return &Export{
+		Filename:    export.Filename(s.accountID, s.from, s.end, s.loc, export.FormatCSV),
+		ContentType: export.ContentType(export.FormatCSV),
+		h:           h, sc: h.newScan(p, s), s: s, limit: limit,
+	}, nil
+}
 
-	rc := http.NewResponseController(w)
+// Count returns the number of matching records (the Total Items block and
+// X-Total-Count); nothing is written before it, so its error is still an
+// answer. An oldest-first export counts by walking its records once.
+func (e *Export) Count(ctx context.Context) (int, error) {
+	w, err := e.sc.start(ctx, e.s.ascending)
+	if err != nil {
+		return 0, err
+	}
+	e.walk = w
+	return w.total, nil
+}
+
+// WriteTo writes the CSV to w after Count: the Search Criteria and Total
+// Items blocks, then the Results table of at most limit rows, calling
+// flushed (which may be nil) after the blocks and every few hundred rows.
+// It returns how many rows it wrote.
+func (e *Export) WriteTo(ctx context.Context, w io.Writer, flushed func()) (int, error) {
 	buf := bufio.NewWriterSize(w, 64<<10)
 	cw := csv.NewWriter(buf)
+	cw.UseCRLF = true // RFC 4180's line ends, inside quoted values too
 	flush := func() error {
 		cw.Flush()
 		if err := cw.Error(); err != nil {
@@ -66,56 +96,34 @@ func (h *Handler) handleExport(w http.ResponseWriter, r *http.Request) {
 		if err := buf.Flush(); err != nil {
 			return err
 		}
-		rc.Flush()
+		if flushed != nil {
+			flushed()
+		}
 		return nil
 	}
-	started, n := false, 0
+	for _, rec := range e.h.criteria(e.s, e.walk.total) {
+		cw.Write(rec)
+	}
+	cw.Write(Columns)
+	if err := flush(); err != nil {
+		return 0, err
+	}
+	n := 0
 	row := make([]string, len(Columns))
-	err = newScan(h.store, s).stream(r.Context(), s.ascending, limit,
-		func(total int) error {
-			// Nothing is written before the count is known, so that a
-			// failure up to here still answers a proper error.
-			started = true
-			name := export.Filename(s.accountID, s.from, s.end, s.loc, export.FormatCSV)
-			w.Header().Set("Content-Type", export.ContentType(export.FormatCSV))
-			w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": name}))
-			w.Header().Set("X-Content-Type-Options", "nosniff")
-			w.Header().Set("Cache-Control", "no-store")
-			w.Header().Set("X-Total-Count", strconv.Itoa(total))
-			w.WriteHeader(http.StatusOK)
-			buf.WriteString("\ufeff") // so that Excel reads UTF-8
-			for _, rec := range h.criteria(s, total) {
-				cw.Write(rec)
-			}
-			cw.Write(Columns)
+	err := e.walk.run(ctx, 0, e.limit, func(rec *audittrail.Record) error {
+		e.h.exportRow(row, rec, e.s)
+		if err := cw.Write(row); err != nil {
+			return err
+		}
+		if n++; n%exportFlushEvery == 0 {
 			return flush()
-		},
-		func(rec *audittrail.Record) error {
-			h.exportRow(row, rec, s)
-			if err := cw.Write(row); err != nil {
-				return err
-			}
-			if n++; n%exportFlushEvery == 0 {
-				return flush()
-			}
-			return r.Context().Err()
-		})
+		}
+		return ctx.Err()
+	})
 	if err == nil {
 		err = flush()
 	}
-	if err != nil {
-		if !started {
-			h.writeError(w, r, err)
-			return
-		}
-		// The status line has gone out: all that is left is to cut the
-		// connection, so that the client sees an incomplete download
-		// rather than a file that looks whole.
-		if r.Context().Err() == nil {
-			h.logger.LogAttrs(r.Context(), slog.LevelError, "liveengage export failed", slog.String(logAccount, s.accountID), slog.Int(logRecords, n), slog.String(logError, err.Error()))
-		}
-		panic(http.ErrAbortHandler)
-	}
+	return n, err
 }
 
 // criteria returns the rows that come before the Results header: the
@@ -136,7 +144,7 @@ func (h *Handler) criteria(s *search, total int) [][]string {
 	return [][]string{
 		{"Search Criteria"},
 		{"Account ID", "Start(" + s.zone + ")", "End(" + s.zone + ")", "Object types", "Originators", "Include Automatic Updates", "Include LPA Users"},
-		{s.accountID, s.from.In(s.loc).Format(DayFormat), s.end.In(s.loc).Format(DayFormat), export.SafeCell(types), export.SafeCell(users),
+		{s.accountID, s.from.In(s.loc).Format(DayFormat), s.end.In(s.loc).Format(DayFormat), safeCell(types), safeCell(users),
 			strconv.FormatBool(s.automatic), strconv.FormatBool(s.lpa)},
 		{"Total Items"},
 		{strconv.Itoa(total)},
@@ -148,17 +156,30 @@ func (h *Handler) criteria(s *search, total int) [][]string {
 // made safe from spreadsheet formulas.
 func (h *Handler) exportRow(row []string, r *audittrail.Record, s *search) {
 	o := r.Originator
-	row[0] = export.SafeCell(h.catalog.Label(r.ObjectType))
-	row[1] = export.SafeCell(r.ObjectID)
-	row[2] = export.SafeCell(r.ObjectName)
+	row[0] = safeCell(h.svc.Catalog().Label(r.ObjectType))
+	row[1] = safeCell(r.ObjectID)
+	row[2] = safeCell(r.ObjectName)
 	row[3] = audittrail.ActionLabel(r.ActionType)
-	row[4] = export.SafeCell(r.Element)
-	row[5] = export.SafeCell(r.OldValue)
-	row[6] = export.SafeCell(r.NewValue)
+	row[4] = safeCell(r.Element)
+	row[5] = safeCell(r.OldValue)
+	row[6] = safeCell(r.NewValue)
 	row[7] = r.Date.In(s.loc).Format(ExportDateFormat)
-	row[8] = export.SafeCell(o.Name)
-	row[9] = export.SafeCell(o.EmployeeID)
+	row[8] = safeCell(o.Name)
+	row[9] = safeCell(o.EmployeeID)
 	row[10] = "[" + strings.Join(o.Profiles, ", ") + "]"
+}
+
+// plainNumber matches a value that a spreadsheet reads as a number rather
+// than a formula, though it may start with a sign: -1, +3, 1e5, -0.5.
+var plainNumber = regexp.MustCompile(`^[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$`)
+
+// safeCell defuses a cell as export.SafeCell does, but for a plain number,
+// which the LiveEngage export leaves as it is (SPEC §10).
+func safeCell(s string) string {
+	if plainNumber.MatchString(s) {
+		return s
+	}
+	return export.SafeCell(s)
 }
 
 // exportParams reads the export's query parameters: the filters of the

@@ -51,11 +51,13 @@ type Export struct {
 // ParseExport reads the three blocks of an export.
 func ParseExport(tb testing.TB, body []byte) *Export {
 	tb.Helper()
-	b, ok := bytes.CutPrefix(body, []byte("\ufeff"))
-	if !ok {
-		tb.Fatalf("export does not start with a UTF-8 byte order mark: %q", body[:min(len(body), 20)])
+	if bytes.HasPrefix(body, []byte("\ufeff")) {
+		tb.Fatalf("export starts with a byte order mark: %q", body[:min(len(body), 20)])
 	}
-	cr := csv.NewReader(bytes.NewReader(b))
+	if lf := bytes.Count(body, []byte("\n")); lf == 0 || bytes.Count(body, []byte("\r\n")) != lf {
+		tb.Fatalf("export has line ends other than CRLF: %q", body[:min(len(body), 200)])
+	}
+	cr := csv.NewReader(bytes.NewReader(body))
 	cr.FieldsPerRecord = -1
 	recs, err := cr.ReadAll()
 	if err != nil {

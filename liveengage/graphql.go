@@ -2,13 +2,12 @@ package liveengage
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"mime"
-	"net/http"
 	"slices"
 	"strconv"
 	"strings"
@@ -53,45 +52,79 @@ type selection struct {
 	field *ast.Field
 }
 
-// handleQuery answers POST .../audit: a GraphQL query of auditData.
-func (h *Handler) handleQuery(w http.ResponseWriter, r *http.Request) {
-	if _, err := h.authorize(r); err != nil {
-		h.writeError(w, r, err)
-		return
+// Answer is the answer of the GraphQL method: its JSON body, which
+// MarshalJSON returns, and the number of records that match before first
+// and offset (X-Total-Count; nil when the query does not ask for
+// auditData).
+type Answer struct {
+	Total *int
+	body  []byte
+}
+
+// MarshalJSON returns the body: {"data": {...}} with the selected fields.
+func (a *Answer) MarshalJSON() ([]byte, error) { return a.body, nil }
+
+// QueryError is a request of the GraphQL method that cannot be answered: a
+// body that is not a request, a malformed or invalid document, a bad
+// argument. It is an EINVALIDPARAMETER (errors.As finds the
+// *audittrail.Error) answered in GraphQL's error shape, which MarshalJSON
+// writes: {"errors": [{"message", "locations"}], "data": null}.
+type QueryError struct {
+	Errors gqlerror.List
+}
+
+func (e *QueryError) Error() string { return e.Errors.Error() }
+
+// Unwrap returns the error as the domain's EINVALIDPARAMETER.
+func (e *QueryError) Unwrap() error {
+	return audittrail.Errorf(audittrail.EINVALIDPARAMETER, "%s", e.Errors.Error())
+}
+
+// MarshalJSON writes GraphQL's error shape.
+func (e *QueryError) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		Errors gqlerror.List `json:"errors"`
+		Data   any           `json:"data"`
+	}{e.Errors, nil})
+}
+
+// Query answers the audit method (POST .../audit) for p: body is the
+// request's body, read as contentType says (JSON, or the bare document
+// for application/graphql). Returns EINVALIDPARAMETER for an accountId
+// that cannot be an account id, then the service's refusals (ENOTFOUND,
+// EFORBIDDEN), then a *QueryError for a request that cannot be answered.
+func (h *Handler) Query(ctx context.Context, p *audittrail.Principal, accountID string, body io.Reader, contentType string) (*Answer, error) {
+	if err := authorize(p, accountID); err != nil {
+		return nil, err
 	}
-	req, gerr := readGraphQLRequest(r)
+	req, gerr := readGraphQLRequest(body, contentType)
 	if gerr != nil {
-		writeErrors(w, gqlerror.List{gerr})
-		return
+		return nil, &QueryError{gqlerror.List{gerr}}
 	}
 	c, errs := prepare(req)
 	if errs != nil {
-		writeErrors(w, errs)
-		return
+		return nil, &QueryError{errs}
 	}
 
+	ans := &Answer{}
 	var (
-		total int
-		recs  []*audittrail.Record
-		s     *search
+		recs []*audittrail.Record
+		s    *search
 	)
 	if c.audit != nil {
 		var err error
-		s, err = h.newSearch(r.PathValue("accountId"), c.args, h.Now())
+		s, err = h.newSearch(accountID, c.args, h.svc.Now())
 		var ae *argError
 		if errors.As(err, &ae) {
-			writeErrors(w, gqlerror.List{gqlerror.ErrorPosf(c.position(ae.Arg), "Argument %q of auditData has an invalid value: %s.", ae.Arg, ae.Message)})
-			return
+			return nil, &QueryError{gqlerror.List{gqlerror.ErrorPosf(c.position(ae.Arg), "Argument %q of auditData has an invalid value: %s.", ae.Arg, ae.Message)}}
 		} else if err != nil {
-			h.writeError(w, r, err)
-			return
+			return nil, err
 		}
-		total, recs, err = newScan(h.store, s).page(r.Context(), s.ascending, c.offset, c.first)
-		if err != nil {
-			h.writeError(w, r, err)
-			return
+		total := 0
+		if total, recs, err = h.newScan(p, s).page(ctx, s.ascending, c.offset, c.first); err != nil {
+			return nil, err
 		}
-		w.Header().Set("X-Total-Count", strconv.Itoa(total))
+		ans.Total = &total
 	}
 
 	var b bytes.Buffer
@@ -109,26 +142,22 @@ func (h *Handler) handleQuery(w http.ResponseWriter, r *http.Request) {
 			h.writeItems(&b, recs, c.items, s)
 		}
 	}
-	b.WriteString("}}\n")
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.WriteHeader(http.StatusOK)
-	w.Write(b.Bytes())
-	if c.audit != nil {
-		h.logger.LogAttrs(r.Context(), slog.LevelDebug, "liveengage query", slog.String(logAccount, s.accountID), slog.Int(logRecords, len(recs)))
-	}
+	b.WriteString("}}")
+	ans.body = b.Bytes()
+	return ans, nil
 }
 
 // readGraphQLRequest reads the body: JSON as GraphQL over HTTP sends it,
 // or, with Content-Type application/graphql, the bare document.
-func readGraphQLRequest(r *http.Request) (*graphQLRequest, *gqlerror.Error) {
-	body, err := io.ReadAll(io.LimitReader(r.Body, maxQueryBody+1))
+func readGraphQLRequest(r io.Reader, contentType string) (*graphQLRequest, *gqlerror.Error) {
+	body, err := io.ReadAll(io.LimitReader(r, maxQueryBody+1))
 	if err != nil {
 		return nil, gqlerror.Errorf("The request body could not be read: %v.", err)
 	}
 	if len(body) > maxQueryBody {
 		return nil, gqlerror.Errorf("The request body is larger than %d bytes.", maxQueryBody)
 	}
-	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt == "application/graphql" {
+	if mt, _, _ := mime.ParseMediaType(contentType); mt == "application/graphql" {
 		return &graphQLRequest{Query: string(body)}, nil
 	}
 	var req graphQLRequest
@@ -482,14 +511,6 @@ func describe(v any) string {
 	return clip(fmt.Sprint(v))
 }
 
-// writeErrors answers 400 with GraphQL's error shape.
-func writeErrors(w http.ResponseWriter, errs gqlerror.List) {
-	writeJSON(w, http.StatusBadRequest, struct {
-		Errors gqlerror.List `json:"errors"`
-		Data   any           `json:"data"`
-	}{errs, nil})
-}
-
 // fieldNames are the fields of an AuditData item, in the documentation's
 // order.
 var fieldNames = []string{"accountId", "objectType", "objectName", "actionType", "element", "oldValue", "newValue",
@@ -520,7 +541,7 @@ func (h *Handler) writeItems(b *bytes.Buffer, recs []*audittrail.Record, items [
 			case "accountId":
 				writeString(b, s.accountID)
 			case "objectType":
-				writeString(b, h.catalog.Label(r.ObjectType))
+				writeString(b, h.svc.Catalog().Label(r.ObjectType))
 			case "objectName":
 				writeString(b, r.ObjectName)
 			case "actionType":

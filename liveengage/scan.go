@@ -6,6 +6,7 @@ import (
 	"slices"
 
 	"github.com/audittrail/audittrail"
+	"github.com/audittrail/audittrail/service"
 )
 
 // chunk is how many records an ascending walk holds at a time.
@@ -14,17 +15,17 @@ const chunk = 500
 // errStop ends a walk early; each does not return it.
 var errStop = errors.New("liveengage: stop")
 
-// scan walks the records of a search: the store applies the filter, and
-// keep (when not nil) the conditions it has no filter for.
+// scan reads the records of a search through the service, as the
+// principal: the service authorizes and clamps to the retention window,
+// the store applies the filter.
 type scan struct {
-	store audittrail.RecordStore
-	f     audittrail.RecordFilter
-	keep  func(*audittrail.Record) bool
+	svc *service.Service
+	p   *audittrail.Principal
+	f   audittrail.RecordFilter
 }
 
-func newScan(store audittrail.RecordStore, s *search) *scan {
-	f, keep := s.filter()
-	return &scan{store: store, f: f, keep: keep}
+func (h *Handler) newScan(p *audittrail.Principal, s *search) *scan {
+	return &scan{svc: h.svc, p: p, f: s.filter()}
 }
 
 // each calls fn with each matching record, newest first, starting after
@@ -32,107 +33,70 @@ func newScan(store audittrail.RecordStore, s *search) *scan {
 func (sc *scan) each(ctx context.Context, after *audittrail.Cursor, fn func(*audittrail.Record) error) error {
 	f := sc.f
 	f.After = after
-	err := sc.store.IterateRecords(ctx, f, func(r *audittrail.Record) error {
-		if sc.keep != nil && !sc.keep(r) {
-			return nil
-		}
-		return fn(r)
-	})
+	err := sc.svc.IterateRecords(ctx, sc.p, f, fn)
 	if errors.Is(err, errStop) {
 		return nil
 	}
 	return err
 }
 
-// count returns the number of matching records: a count by the store when
-// it applies every condition, else a walk.
-func (sc *scan) count(ctx context.Context) (int, error) {
-	if sc.keep == nil {
-		return sc.store.CountRecords(ctx, sc.f)
+// walk is a counted walk of the matching records in one direction.
+type walk struct {
+	sc        *scan
+	ascending bool
+	total     int
+	marks     []*audittrail.Cursor // ascending only: see index
+}
+
+// start counts the matching records: the store counts a newest-first
+// walk; an oldest-first one is counted by index, which marks its chunks.
+func (sc *scan) start(ctx context.Context, ascending bool) (*walk, error) {
+	w := &walk{sc: sc, ascending: ascending}
+	var err error
+	if ascending {
+		w.total, w.marks, err = sc.index(ctx)
+	} else {
+		w.total, err = sc.svc.CountRecords(ctx, sc.p, sc.f)
 	}
-	n := 0
-	err := sc.each(ctx, nil, func(*audittrail.Record) error {
-		n++
+	return w, err
+}
+
+// run calls fn with at most limit records from position skip of the walk's
+// order.
+func (w *walk) run(ctx context.Context, skip, limit int, fn func(*audittrail.Record) error) error {
+	if limit == 0 || skip >= w.total {
+		return nil
+	}
+	if w.ascending {
+		return w.sc.ascending(ctx, w.total, w.marks, skip, limit, fn)
+	}
+	i, n := 0, 0
+	return w.sc.each(ctx, nil, func(r *audittrail.Record) error {
+		if i++; i <= skip {
+			return nil
+		}
+		if err := fn(r); err != nil {
+			return err
+		}
+		if n++; n == limit {
+			return errStop
+		}
 		return nil
 	})
-	return n, err
 }
 
 // page returns the number of matching records and the first records from
 // position offset, newest first, or oldest first when ascending.
 func (sc *scan) page(ctx context.Context, ascending bool, offset, first int) (total int, recs []*audittrail.Record, err error) {
-	collect := func(r *audittrail.Record) error {
+	w, err := sc.start(ctx, ascending)
+	if err != nil {
+		return 0, nil, err
+	}
+	err = w.run(ctx, offset, first, func(r *audittrail.Record) error {
 		recs = append(recs, r)
 		return nil
-	}
-	switch {
-	case ascending:
-		total, marks, err := sc.index(ctx)
-		if err != nil {
-			return 0, nil, err
-		}
-		err = sc.ascending(ctx, total, marks, offset, first, collect)
-		return total, recs, err
-
-	case sc.keep == nil:
-		// The store counts; the walk stops at the end of the page.
-		if total, err = sc.store.CountRecords(ctx, sc.f); err != nil || first == 0 || offset >= total {
-			return total, nil, err
-		}
-		i := 0
-		err = sc.each(ctx, nil, func(r *audittrail.Record) error {
-			if i++; i <= offset {
-				return nil
-			}
-			recs = append(recs, r)
-			if len(recs) == first {
-				return errStop
-			}
-			return nil
-		})
-		return total, recs, err
-
-	default:
-		// One walk counts every record and keeps those of the page.
-		err = sc.each(ctx, nil, func(r *audittrail.Record) error {
-			if total >= offset && total < offset+first {
-				recs = append(recs, r)
-			}
-			total++
-			return nil
-		})
-		return total, recs, err
-	}
-}
-
-// stream calls begin with the number of matching records, then fn with at
-// most limit of them, newest first, or oldest first when ascending.
-func (sc *scan) stream(ctx context.Context, ascending bool, limit int, begin func(total int) error, fn func(*audittrail.Record) error) error {
-	if ascending {
-		total, marks, err := sc.index(ctx)
-		if err != nil {
-			return err
-		}
-		if err := begin(total); err != nil {
-			return err
-		}
-		return sc.ascending(ctx, total, marks, 0, limit, fn)
-	}
-	total, err := sc.count(ctx)
-	if err != nil {
-		return err
-	}
-	if err := begin(total); err != nil {
-		return err
-	}
-	n := 0
-	return sc.each(ctx, nil, func(r *audittrail.Record) error {
-		if n == limit {
-			return errStop
-		}
-		n++
-		return fn(r)
 	})
+	return w.total, recs, err
 }
 
 // index walks the matching records once, newest first, and returns their

@@ -68,8 +68,9 @@ type search struct {
 	ascending bool
 }
 
-// newSearch checks p against the catalog and the retention window that
-// ends at now.
+// newSearch checks p against the catalog and the service's retention
+// window as it ends at now (which the criteria of an export show; the
+// service clamps every read to the window regardless).
 func (h *Handler) newSearch(accountID string, p params, now time.Time) (*search, error) {
 	s := &search{accountID: accountID, zone: p.timezone, lpa: p.lpa, automatic: p.automatic, end: now}
 	var err error
@@ -80,7 +81,7 @@ func (h *Handler) newSearch(accountID string, p params, now time.Time) (*search,
 		return nil, argErrorf("language", "language %q is not a language tag such as en-US", clip(p.language))
 	}
 
-	windowStart := h.Retention.Start(now)
+	windowStart := h.svc.Config().Retention.Start(now)
 	s.from = windowStart
 	var fromDay time.Time
 	if p.fromDate != "" {
@@ -151,46 +152,22 @@ func (h *Handler) newSearch(accountID string, p params, now time.Time) (*search,
 // componentNames lists the component type names of the catalog.
 func (h *Handler) componentNames() string {
 	var names []string
-	for _, t := range h.catalog.Types() {
+	for _, t := range h.svc.Catalog().Types() {
 		names = append(names, t.ComponentType)
 	}
 	return strings.Join(names, ", ")
 }
 
-// filter returns the store's filter of s, and the condition that the store
-// cannot apply (nil when it applies them all): LPAs, automatic changes and
-// more than one originator.
-func (s *search) filter() (audittrail.RecordFilter, func(*audittrail.Record) bool) {
+// filter returns the RecordFilter of s: every condition of LiveEngage's
+// arguments is one of the filter's, so the store applies them all, in SQL.
+func (s *search) filter() audittrail.RecordFilter {
 	from := s.from
-	f := audittrail.RecordFilter{AccountID: s.accountID, From: &from, To: s.to}
+	f := audittrail.RecordFilter{AccountID: s.accountID, From: &from, To: s.to,
+		Originators: s.users, ExcludeLPA: !s.lpa, ExcludeAutomatic: !s.automatic}
 	for _, t := range s.types {
 		f.ObjectTypes = append(f.ObjectTypes, t.Key)
 	}
-	var users map[string]bool
-	if len(s.users) == 1 {
-		f.Originator = s.users[0]
-	} else if len(s.users) > 1 {
-		users = map[string]bool{}
-		for _, u := range s.users {
-			users[u] = true
-		}
-	}
-	if s.lpa && s.automatic && users == nil {
-		return f, nil
-	}
-	lpa, automatic := s.lpa, s.automatic
-	return f, func(r *audittrail.Record) bool {
-		if !lpa && r.Originator.IsLPA {
-			return false
-		}
-		if !automatic && r.Automatic {
-			return false
-		}
-		if users != nil && !users[r.Originator.ID] && !users[r.Originator.Name] {
-			return false
-		}
-		return true
-	}
+	return f
 }
 
 // DayFormat is the format of fromDate and toDate: yyyy-MM-dd.
