@@ -65,4 +65,3 @@ func (tx *txn) UpdateAccount(a *audittrail.Account) error {
 func (tx *txn) FindAccountIDs() ([]string, error) {
 	return collect(tx, func(row scanner) (id string, err error) { return id, row.Scan(&id) }, `SELECT id FROM accounts ORDER BY id`)
 }
-
