@@ -54,7 +54,9 @@ func (c *AccountCreateCommand) Run(ctx context.Context, args []string) error {
 		return fmt.Errorf("%s", audittrail.ErrorMessage(err))
 	}
 	key, secret := audittrail.NewPublisherKey(acct.ID, "cli", now)
-	if err := store.CreatePublisherKey(ctx, key, audittrail.HashSecret(secret)); err != nil {
+	if err := store.Change(ctx, acct.ID, func(tx audittrail.Tx) ([]audittrail.Entry, error) {
+		return nil, tx.CreatePublisherKey(key, audittrail.HashSecret(secret))
+	}); err != nil {
 		return err
 	}
 	key.Key = secret
