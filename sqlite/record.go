@@ -30,7 +30,7 @@ const insertRecord = `
 // CountRecords counts the records matching f (Limit and After ignored).
 func (tx *txn) CountRecords(f audittrail.RecordFilter) (n int, err error) {
 	f.After = nil
-	where, args := recordWhere(f)
+	where, args := RecordWhere(f)
 	err = tx.queryRow(`SELECT COUNT(*) FROM records WHERE `+where, args...).Scan(&n)
 	return n, err
 }
@@ -97,10 +97,12 @@ func (tx *txn) InsertIdempotencyKeys(accountID string, keys []audittrail.Idempot
 	return nil
 }
 
-// recordWhere returns the WHERE clause that selects the records of f, and
+// RecordWhere returns the WHERE clause that selects the records of f, and
 // its arguments: the one place that turns a filter into SQL, for listing,
 // counting and iterating alike. Its first condition is always the account.
-func recordWhere(f audittrail.RecordFilter) (string, []any) {
+// It is exported for the raw baselines of the benchmarks (cmd/atbench),
+// which run the very SQL the backend runs.
+func RecordWhere(f audittrail.RecordFilter) (string, []any) {
 	where, args := []string{"account_id = ?"}, []any{f.AccountID}
 	if f.From != nil {
 		where, args = append(where, "date >= ?"), append(args, ms(*f.From))
@@ -162,7 +164,7 @@ func appendStrings(args []any, ss []string) []any {
 
 // recordQuery returns the query of the page of records that f selects.
 func recordQuery(f audittrail.RecordFilter) (string, []any) {
-	where, args := recordWhere(f)
+	where, args := RecordWhere(f)
 	return `SELECT ` + recordColumns + ` FROM records WHERE ` + where + ` ORDER BY date DESC, seq DESC LIMIT ?`, append(args, f.Limit)
 }
 
