@@ -2,6 +2,7 @@ package audittrail
 
 import (
 	"context"
+	"fmt"
 	"time"
 )
 
@@ -59,4 +60,28 @@ type LogStore interface {
 	// cutoff, keeping their leaves and nodes so that proofs and checkpoints
 	// stay valid, and returns how many it removed.
 	PurgeRecords(ctx context.Context, cutoff time.Time) (int, error)
+}
+
+// PackHashes returns the hashes of a compact range (LogHead.TreeHashes),
+// 32 bytes each, as one byte string: the column that backends keep them in.
+func PackHashes(hashes [][]byte) []byte {
+	packed := make([]byte, 0, 32*len(hashes))
+	for _, h := range hashes {
+		packed = append(packed, h...)
+	}
+	return packed
+}
+
+// UnpackHashes returns the hashes that PackHashes packed. Returns an
+// internal error naming the account when packed is not a whole number of
+// hashes.
+func UnpackHashes(accountID string, packed []byte) ([][]byte, error) {
+	if len(packed)%32 != 0 {
+		return nil, fmt.Errorf("account %s: tree state is corrupt", accountID)
+	}
+	hashes := make([][]byte, 0, len(packed)/32)
+	for i := 0; i < len(packed); i += 32 {
+		hashes = append(hashes, packed[i:i+32:i+32])
+	}
+	return hashes, nil
 }

@@ -177,6 +177,9 @@ type TreeNode struct {
 
 // LogTx reads and writes the Merkle trees and checkpoints of accounts.
 type LogTx interface {
+	// FindLogHead returns the head of the account's log, without locking
+	// the account (LockAccount does). Returns ENOTFOUND.
+	FindLogHead(accountID string) (LogHead, error)
 	// SaveLogHead stores the head of the account's log.
 	SaveLogHead(accountID string, head LogHead) error
 	// InsertTreeNodes stores nodes of the account's tree.
@@ -205,6 +208,27 @@ type Commit struct {
 	AccountID string
 	FirstSeq  int64
 	EndSeq    int64
+}
+
+// CommitListener is a Backend that several processes share (PostgreSQL
+// replicas): its write transactions announce the records they commit
+// (CommitAnnouncer), and ListenCommits hears what the other processes
+// announced. A Store over such a backend passes those commits to its
+// subscribers, beside its own.
+type CommitListener interface {
+	// ListenCommits calls fn with each commit that another process
+	// announced, in the order they committed, until ctx ends or the
+	// connection it listens on fails; it returns ctx's error or that
+	// failure. Commits announced while it is not listening are not heard.
+	// It never reports a commit of its own process.
+	ListenCommits(ctx context.Context, fn func(Commit)) error
+}
+
+// CommitAnnouncer is a Tx of a CommitListener: AnnounceCommit tells the
+// other processes about c once the transaction commits, and never if it
+// rolls back.
+type CommitAnnouncer interface {
+	AnnounceCommit(c Commit) error
 }
 
 // Store is the storage that the service layer uses, built once over a

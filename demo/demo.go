@@ -24,18 +24,6 @@ const (
 // key would be for a platform's.
 const Source = "demo"
 
-// enabler is what Seed needs beyond audittrail.Store: turning an account's
-// audit trail on as of a moment in the past. UpdateAccount enables it at
-// the store's clock, and records dated before that are refused
-// (before_enabled), so a year of history needs an enabling date a year ago.
-// It is not part of audittrail.Store because nothing but the demo should
-// ever enable an audit trail retroactively.
-type enabler interface {
-	// EnableAuditTrailAt sets the account's audit trail enabled, with
-	// AuditTrailEnabledAt = at. Returns ENOTFOUND.
-	EnableAuditTrailAt(ctx context.Context, accountID string, at time.Time) error
-}
-
 // person is one of the demo account's users.
 type person struct {
 	login, name, employeeID string
@@ -68,14 +56,10 @@ var people = []person{
 // Seed fills an empty store with the demo account. It does nothing and
 // returns created=false when the account "demo" already exists.
 //
-// The store must also implement
-//
-//	EnableAuditTrailAt(ctx context.Context, accountID string, at time.Time) error
-//
-// which enables the account's audit trail as of a past moment: the history
-// starts almost 13 months before now, and UpdateAccount would enable it only
-// at the store's clock. Seed returns an error, before writing anything, for a
-// store without it.
+// The history starts almost 13 months before now, and records dated before
+// the audit trail was enabled are refused (before_enabled), so Seed enables
+// the account's trail as of that past moment, by a change of its own
+// (enableAt): nothing but the demo enables an audit trail retroactively.
 //
 // The history ends at now; in must accept it (in.Now no more than 5 minutes
 // before now). The records go through in.PrepareChanges and
@@ -88,10 +72,6 @@ func Seed(ctx context.Context, store audittrail.Store, in *ingest.Ingester, now 
 	} else if audittrail.ErrorCode(err) != audittrail.ENOTFOUND {
 		return false, fmt.Errorf("demo: %w", err)
 	}
-	en, ok := store.(enabler)
-	if !ok {
-		return false, fmt.Errorf("demo: store %T has no EnableAuditTrailAt method, so it cannot hold a history dated before its clock", store)
-	}
 	loc, err := time.LoadLocation(Timezone)
 	if err != nil {
 		return false, fmt.Errorf("demo: %w", err)
@@ -103,7 +83,7 @@ func Seed(ctx context.Context, store audittrail.Store, in *ingest.Ingester, now 
 	if err != nil {
 		return false, err
 	}
-	if err := en.EnableAuditTrailAt(ctx, AccountID, from); err != nil {
+	if err := enableAt(ctx, store, from); err != nil {
 		return true, fmt.Errorf("demo: enable the audit trail: %w", err)
 	}
 	acct, err := store.FindAccount(ctx, AccountID)
@@ -176,13 +156,19 @@ func createAccount(ctx context.Context, store audittrail.Store, at time.Time) ([
 	if err := store.CreateAccount(ctx, acct, profiles, admin); err != nil {
 		return nil, fmt.Errorf("demo: create account: %w", err)
 	}
-	var staff []actor
-	for i, u := range users {
-		if i > 0 {
-			if err := store.CreateUser(ctx, u); err != nil {
+	err := store.Change(ctx, AccountID, func(tx audittrail.Tx) ([]audittrail.Entry, error) {
+		for _, u := range users[1:] {
+			if err := tx.CreateUser(u); err != nil {
 				return nil, fmt.Errorf("demo: create user %s: %w", u.LoginName, err)
 			}
 		}
+		return nil, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	var staff []actor
+	for i, u := range users {
 		p := people[i]
 		if p.weight == 0 {
 			continue
@@ -195,6 +181,22 @@ func createAccount(ctx context.Context, store audittrail.Store, at time.Time) ([
 		})
 	}
 	return staff, nil
+}
+
+// enableAt enables the demo account's audit trail as of at, a moment in
+// the past, so that the history from at on is accepted. The change is not
+// recorded: the trail is off before it, and its first record is the
+// history's.
+func enableAt(ctx context.Context, store audittrail.Store, at time.Time) error {
+	return store.Change(ctx, AccountID, func(tx audittrail.Tx) ([]audittrail.Entry, error) {
+		a, err := tx.FindAccount(AccountID)
+		if err != nil {
+			return nil, err
+		}
+		at := audittrail.TruncateTime(at)
+		a.AuditTrailEnabled, a.AuditTrailEnabledAt = true, &at
+		return nil, tx.UpdateAccount(a)
+	})
 }
 
 // withRecords drops the entries of edits that changed nothing.

@@ -10,16 +10,19 @@ import (
 	"github.com/audittrail/audittrail/demo"
 	"github.com/audittrail/audittrail/ingest"
 	"github.com/audittrail/audittrail/sqlite"
+	"github.com/audittrail/audittrail/store"
+	"github.com/audittrail/audittrail/storetest"
 )
 
 // MustOpenDB returns a new SQLite store in a temporary directory, closed at
 // the end of the test.
-func MustOpenDB(tb testing.TB) *sqlite.DB {
+func MustOpenDB(tb testing.TB) *store.Store {
 	tb.Helper()
-	db := sqlite.NewDB(filepath.Join(tb.TempDir(), "audittrail.db"))
-	if err := db.Open(); err != nil {
+	b := sqlite.NewDB(filepath.Join(tb.TempDir(), "audittrail.db"), nil)
+	if err := b.Open(); err != nil {
 		tb.Fatal(err)
 	}
+	db := store.New(b)
 	tb.Cleanup(func() {
 		if err := db.Close(); err != nil {
 			tb.Error(err)
@@ -147,39 +150,26 @@ func TestSeed(t *testing.T) {
 		}
 
 		// admin / admin signs in, as an administrator who may see the trail.
-		u, err := db.FindUserByLogin(ctx, demo.AccountID, demo.AdminLogin)
+		u, err := storetest.FindUserByLogin(ctx, db, demo.AccountID, demo.AdminLogin)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if !audittrail.CheckPassword(u.PasswordHash, demo.AdminPassword) {
 			t.Fatalf("password %q does not check for %s", demo.AdminPassword, demo.AdminLogin)
 		}
-		p, err := db.FindProfile(ctx, demo.AccountID, u.ProfileID)
+		p, err := storetest.FindProfile(ctx, db, demo.AccountID, u.ProfileID)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if !p.HasPermission(audittrail.PermissionViewAuditTrail) || p.Role != audittrail.RoleAdministrator {
 			t.Fatalf("admin's profile %s (role %s), want the Administrator profile", p.Name, p.Role)
 		}
-		users, err := db.FindUsers(ctx, demo.AccountID)
+		users, err := storetest.FindUsers(ctx, db, demo.AccountID)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if len(users) < 6 {
 			t.Fatalf("got %d users, want the administrators and a few agents", len(users))
-		}
-	})
-
-	t.Run("ErrNoEnableAuditTrailAt", func(t *testing.T) {
-		ctx := context.Background()
-		db := MustOpenDB(t)
-		// Embedding the interface hides every method it does not list.
-		store := struct{ audittrail.Store }{db}
-		if _, err := demo.Seed(ctx, store, MustIngester(t), time.Now()); err == nil {
-			t.Fatal("got no error, want one for a store without EnableAuditTrailAt")
-		}
-		if _, err := db.FindAccount(ctx, demo.AccountID); audittrail.ErrorCode(err) != audittrail.ENOTFOUND {
-			t.Fatalf("FindAccount: got %v, want not_found: nothing written", err)
 		}
 	})
 }

@@ -1,73 +1,49 @@
 package postgres
 
 import (
-	"context"
 	"errors"
-	"fmt"
+	"time"
 
 	"github.com/audittrail/audittrail"
+	"github.com/audittrail/audittrail/internal/txkit"
 	"github.com/jackc/pgx/v5"
 )
 
 // CreatePublisherKey stores k, without its secret, and hash, the hash of
-// its secret. It sets k's id if empty and its created time to the store's
-// clock; a new key is not revoked. Returns ENOTFOUND for an unknown account,
-// EALREADYEXISTS for a hash already stored.
-func (db *DB) CreatePublisherKey(ctx context.Context, k *audittrail.PublisherKey, hash []byte, audit ...audittrail.Entry) error {
-	return db.write(ctx, func(tx *txn) error {
-		acct, err := lockAccount(tx, k.AccountID)
-		if err != nil {
-			return err
-		}
-		if k.ID == "" {
-			k.ID = audittrail.NewID("key_")
-		}
-		k.CreatedAt, k.RevokedAt = tx.now, nil
-		_, err = tx.exec(`
-			INSERT INTO publisher_keys (account_id, id, name, prefix, hash, created_at, revoked_at)
-			VALUES ($1, $2, $3, $4, $5, $6, NULL)`,
-			k.AccountID, k.ID, k.Name, k.Prefix, hash, k.CreatedAt)
-		if err := translate(err, "", "this publisher key already exists"); err != nil {
-			return err
-		}
-		return appendAudit(tx, acct, audit)
-	})
+// its secret. Returns EALREADYEXISTS for a hash already stored.
+func (tx *txn) CreatePublisherKey(k *audittrail.PublisherKey, hash []byte) error {
+	_, err := tx.exec(`
+		INSERT INTO publisher_keys (account_id, id, name, prefix, hash, created_at, revoked_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+		k.AccountID, k.ID, k.Name, k.Prefix, hash, k.CreatedAt, k.RevokedAt)
+	return translate(err, "", txkit.KeyExists)
 }
 
 // FindPublisherKeys returns the keys of an account, revoked ones included,
 // oldest first; none for an unknown account.
-func (db *DB) FindPublisherKeys(ctx context.Context, accountID string) (ks []*audittrail.PublisherKey, err error) {
-	err = db.read(ctx, func(tx *txn) error {
-		rows, err := tx.query(`SELECT `+keyColumns+` FROM publisher_keys WHERE account_id = $1 ORDER BY created_at, id COLLATE "C"`, accountID)
-		if err != nil {
-			return err
-		}
-		ks, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (*audittrail.PublisherKey, error) { return scanKey(row) })
-		return err
-	})
-	return ks, err
+func (tx *txn) FindPublisherKeys(accountID string) ([]*audittrail.PublisherKey, error) {
+	rows, err := tx.query(`SELECT `+keyColumns+` FROM publisher_keys WHERE account_id = $1 ORDER BY created_at, id COLLATE "C"`, accountID)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (*audittrail.PublisherKey, error) { return scanKey(row) })
 }
 
-// RevokePublisherKey marks the key revoked at the store's clock and returns
-// it. Revoking a revoked key keeps its first revocation time. Returns
-// ENOTFOUND.
-func (db *DB) RevokePublisherKey(ctx context.Context, accountID, id string, audit ...audittrail.Entry) (k *audittrail.PublisherKey, err error) {
-	err = db.write(ctx, func(tx *txn) error {
-		acct, err := lockAccount(tx, accountID)
-		if err != nil {
-			return err
-		}
-		k, err = scanKey(tx.queryRow(`
-			UPDATE publisher_keys SET revoked_at = COALESCE(revoked_at, $1)
-			WHERE account_id = $2 AND id = $3
-			RETURNING `+keyColumns,
-			tx.now, accountID, id))
-		if err := translate(err, fmt.Sprintf("publisher key %s not found", id), ""); err != nil {
-			return err
-		}
-		return appendAudit(tx, acct, audit)
-	})
-	return k, err
+// FindPublisherKey returns ENOTFOUND.
+func (tx *txn) FindPublisherKey(accountID, id string) (*audittrail.PublisherKey, error) {
+	k, err := scanKey(tx.queryRow(`SELECT `+keyColumns+` FROM publisher_keys WHERE account_id = $1 AND id = $2`, accountID, id))
+	return k, translate(err, txkit.KeyNotFound(id), "")
+}
+
+// RevokePublisherKey marks the key revoked at at; revoking a revoked key
+// keeps its first revocation time. Returns ENOTFOUND.
+func (tx *txn) RevokePublisherKey(accountID, id string, at time.Time) error {
+	err := tx.queryRow(`
+		UPDATE publisher_keys SET revoked_at = COALESCE(revoked_at, $1)
+		WHERE account_id = $2 AND id = $3
+		RETURNING id`,
+		at, accountID, id).Scan(&id)
+	return translate(err, txkit.KeyNotFound(id), "")
 }
 
 const keyColumns = `account_id, id, name, prefix, created_at, revoked_at`
@@ -81,55 +57,36 @@ func scanKey(row pgx.Row) (*audittrail.PublisherKey, error) {
 	return &k, nil
 }
 
-// CreateToken stores t, setting its created time to the store's clock if
-// zero. Returns ENOTFOUND for an unknown user, EALREADYEXISTS for a hash
-// already stored.
-func (db *DB) CreateToken(ctx context.Context, t *audittrail.Token) error {
-	return db.write(ctx, func(tx *txn) error {
-		if _, err := findUser(tx, t.AccountID, t.UserID); err != nil {
-			return err
-		}
-		if t.CreatedAt.IsZero() {
-			t.CreatedAt = tx.now
-		}
-		t.CreatedAt, t.ExpiresAt = audittrail.TruncateTime(t.CreatedAt), audittrail.TruncateTime(t.ExpiresAt)
-		_, err := tx.exec(`
-			INSERT INTO tokens (hash, account_id, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)`,
-			t.Hash, t.AccountID, t.UserID, t.CreatedAt, t.ExpiresAt)
-		// A foreign key violation: the user was deleted meanwhile.
-		return translate(err, userNotFound(t.UserID), "this token already exists")
-	})
+// CreateToken stores t. Returns ENOTFOUND for an unknown user,
+// EALREADYEXISTS for a hash already stored.
+func (tx *txn) CreateToken(t *audittrail.Token) error {
+	if _, err := tx.FindUser(t.AccountID, t.UserID); err != nil {
+		return err
+	}
+	_, err := tx.exec(`
+		INSERT INTO tokens (hash, account_id, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)`,
+		t.Hash, t.AccountID, t.UserID, t.CreatedAt, t.ExpiresAt)
+	// A foreign key violation: the user was deleted meanwhile.
+	return translate(err, txkit.UserNotFound(t.UserID), txkit.TokenExists)
 }
 
 // DeleteToken removes a token; deleting an unknown token is not an error.
-func (db *DB) DeleteToken(ctx context.Context, hash []byte) error {
-	return db.write(ctx, func(tx *txn) error {
-		_, err := tx.exec(`DELETE FROM tokens WHERE hash = $1`, hash)
-		return err
-	})
+func (tx *txn) DeleteToken(hash []byte) error {
+	_, err := tx.exec(`DELETE FROM tokens WHERE hash = $1`, hash)
+	return err
 }
 
-// Authenticate returns the principal behind a credential's hash: a publisher
-// key that is not revoked, or else a token that has not expired (at the
-// store's clock) of an enabled user, with the user's profile as it is now.
-// Returns EUNAUTHENTICATED otherwise.
+// Authenticate returns the principal behind a credential's hash: a
+// publisher key that is not revoked, or else a token that has not expired
+// (at the transaction's clock) of an enabled user, with the user's profile
+// as it is now. Returns EUNAUTHENTICATED otherwise.
 //
 // The hash alone finds the credential, and the credential names its
 // account: this is the one lookup not scoped by an account.
-func (db *DB) Authenticate(ctx context.Context, hash []byte) (p *audittrail.Principal, err error) {
-	err = db.read(ctx, func(tx *txn) error {
-		p, err = authenticate(tx, hash)
-		return err
-	})
-	return p, err
-}
-
-func authenticate(tx *txn, hash []byte) (*audittrail.Principal, error) {
-	unauthenticated := audittrail.Errorf(audittrail.EUNAUTHENTICATED, "the credential is unknown, revoked or expired; sign in again or use a valid publisher key")
+func (tx *txn) Authenticate(hash []byte) (*audittrail.Principal, error) {
 	if len(hash) == 0 {
-		return nil, unauthenticated
+		return nil, txkit.Unauthenticated()
 	}
-
 	k, err := scanKey(tx.queryRow(`SELECT `+keyColumns+` FROM publisher_keys WHERE hash = $1 AND revoked_at IS NULL`, hash))
 	if err == nil {
 		return &audittrail.Principal{Kind: audittrail.PrincipalPublisher, AccountID: k.AccountID, Key: k}, nil
@@ -151,7 +108,7 @@ func authenticate(tx *txn, hash []byte) (*audittrail.Principal, error) {
 		&u.AccountID, &u.ID, &u.LoginName, &u.Name, &u.Email, &u.ProfileID, &u.Enabled, &u.PasswordHash, &u.CreatedAt, &u.UpdatedAt,
 		&pr.ID, &pr.Name, &pr.Description, &pr.Role, &pr.Permissions, &pr.BuiltIn, &pr.CreatedAt, &pr.UpdatedAt)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, unauthenticated
+		return nil, txkit.Unauthenticated()
 	} else if err != nil {
 		return nil, err
 	}

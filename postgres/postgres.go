@@ -22,8 +22,13 @@ import (
 //go:embed migrations/*.sql
 var migrationFS embed.FS
 
-// Ensure DB implements the store interface.
-var _ audittrail.Store = (*DB)(nil)
+// Ensure DB implements the backend interfaces.
+var (
+	_ audittrail.Backend         = (*DB)(nil)
+	_ audittrail.CommitListener  = (*DB)(nil)
+	_ audittrail.Tx              = (*txn)(nil)
+	_ audittrail.CommitAnnouncer = (*txn)(nil)
+)
 
 const (
 	// defaultMaxConns is the size of the pool when neither MaxConns nor the
@@ -66,7 +71,7 @@ var errClosed = errors.New("postgres: database is closed")
 // errReadOnly answers a write to a store opened with ReadOnly.
 var errReadOnly = errors.New("postgres: the store is open read-only; writes are refused")
 
-// DB is the PostgreSQL store: a pool of connections to one database, in
+// DB is the PostgreSQL backend: a pool of connections to one database, in
 // which any number of DBs (one per replica of the service) write at once.
 // See the package documentation for the schema, the locks and the roles.
 type DB struct {
@@ -76,10 +81,6 @@ type DB struct {
 	// parameters; search_path chooses the schema. pool_max_conns and the
 	// other pgxpool parameters apply.
 	URL string
-
-	// Now is the store's clock, read once per transaction. It defaults to
-	// time.Now; tests replace it before Open to move time.
-	Now func() time.Time
 
 	// ReadOnly opens the database for reading only: no migration, no
 	// partition created, every transaction READ ONLY, so that a command that
@@ -92,6 +93,12 @@ type DB struct {
 	// pool_max_conns, else 10.
 	MaxConns int32
 
+	now func() time.Time // the backend's clock, read once per transaction (Tx.Now)
+
+	// instance tells this DB's announcements of commits (AnnounceCommit)
+	// from the other processes', which ListenCommits reports.
+	instance string
+
 	pool      *pgxpool.Pool
 	closed    atomic.Bool
 	stop      context.CancelFunc // stops the partition loop
@@ -99,9 +106,13 @@ type DB struct {
 	closeOnce sync.Once
 }
 
-// NewDB returns a store for the database at url. Call Open before use.
-func NewDB(url string) *DB {
-	return &DB{URL: url, Now: time.Now}
+// NewDB returns the backend of the database at url, whose transactions read
+// the clock now when they begin (time.Now if nil). Call Open before use.
+func NewDB(url string, now func() time.Time) *DB {
+	if now == nil {
+		now = time.Now
+	}
+	return &DB{URL: url, now: now, instance: audittrail.NewID("")}
 }
 
 // Open connects, applies the migrations not applied yet (unless ReadOnly),
@@ -110,9 +121,6 @@ func NewDB(url string) *DB {
 func (db *DB) Open() (err error) {
 	if db.URL == "" {
 		return errors.New("postgres: database URL required")
-	}
-	if db.Now == nil {
-		db.Now = time.Now
 	}
 	cfg, err := pgxpool.ParseConfig(db.URL)
 	if err != nil {
@@ -165,7 +173,7 @@ func (db *DB) Open() (err error) {
 		return nil
 	}
 	db.warnDurability(pctx)
-	if err := db.EnsurePartitions(ctx, db.Now()); err != nil {
+	if err := db.EnsurePartitions(ctx, db.now()); err != nil {
 		return err
 	}
 	lctx, stop := context.WithCancel(ctx)
@@ -240,7 +248,7 @@ func (db *DB) partitionLoop(ctx context.Context) {
 			return
 		case <-tick.C:
 		}
-		if err := db.EnsurePartitions(ctx, db.Now()); err != nil && ctx.Err() == nil {
+		if err := db.EnsurePartitions(ctx, db.now()); err != nil && ctx.Err() == nil {
 			slog.Default().Error("postgres: create partitions", "error", err.Error())
 		}
 	}
@@ -428,12 +436,17 @@ type querier interface {
 	SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults
 }
 
-// txn is a unit of work with the store's clock read once at its start.
+// txn is a transaction (audittrail.Tx) with the backend's clock read once
+// at its start.
 type txn struct {
 	ctx context.Context
 	now time.Time
 	q   querier
+	db  *DB
 }
+
+// Now returns the time at which the transaction began.
+func (tx *txn) Now() time.Time { return tx.now }
 
 func (tx *txn) exec(sql string, args ...any) (pgconn.CommandTag, error) {
 	return tx.q.Exec(tx.ctx, sql, args...)
@@ -447,14 +460,31 @@ func (tx *txn) queryRow(sql string, args ...any) pgx.Row {
 	return tx.q.QueryRow(tx.ctx, sql, args...)
 }
 
+// View runs fn in a READ ONLY, REPEATABLE READ transaction: every
+// statement of fn sees the database as of the first one.
+func (db *DB) View(ctx context.Context, fn func(audittrail.Tx) error) error {
+	if db.pool == nil || db.closed.Load() {
+		return errClosed
+	}
+	return driverError(pgx.BeginTxFunc(ctx, db.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(ptx pgx.Tx) error {
+		return fn(&txn{ctx: ctx, now: audittrail.TruncateTime(db.now()), q: ptx, db: db})
+	}))
+}
+
+// Update runs fn in a write transaction (see write). fn may run more than
+// once and must be safe to rerun.
+func (db *DB) Update(ctx context.Context, fn func(audittrail.Tx) error) error {
+	return db.write(ctx, func(tx *txn) error { return fn(tx) })
+}
+
 // read runs fn on the pool, outside a transaction: each statement of fn
-// sees the database as of its own start. Every read of this package is one
-// statement, or several whose answers need not agree on one instant.
+// sees the database as of its own start. It serves this package's own reads
+// of one statement (Ping, LoadOrCreateKey).
 func (db *DB) read(ctx context.Context, fn func(tx *txn) error) error {
 	if db.pool == nil || db.closed.Load() {
 		return errClosed
 	}
-	return driverError(fn(&txn{ctx: ctx, now: audittrail.TruncateTime(db.Now()), q: db.pool}))
+	return driverError(fn(&txn{ctx: ctx, now: audittrail.TruncateTime(db.now()), q: db.pool, db: db}))
 }
 
 // write runs fn in a transaction (READ COMMITTED) and commits it. ctx
@@ -508,7 +538,7 @@ func (db *DB) writeOnce(ctx context.Context, fn func(tx *txn) error) (committing
 	if err != nil {
 		return false, err
 	}
-	if err := fn(&txn{ctx: wctx, now: audittrail.TruncateTime(db.Now()), q: ptx}); err != nil {
+	if err := fn(&txn{ctx: wctx, now: audittrail.TruncateTime(db.now()), q: ptx, db: db}); err != nil {
 		ptx.Rollback(wctx) // on a broken connection, the server rolls back by itself
 		return false, err
 	}

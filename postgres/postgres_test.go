@@ -14,6 +14,7 @@ import (
 
 	"github.com/audittrail/audittrail"
 	"github.com/audittrail/audittrail/postgres"
+	"github.com/audittrail/audittrail/store"
 	"github.com/audittrail/audittrail/storetest"
 	"github.com/jackc/pgx/v5"
 )
@@ -111,16 +112,41 @@ func testParams(schema string) map[string]string {
 	return map[string]string{"search_path": schema, "synchronous_commit": "off"}
 }
 
+// DB is a store over a PostgreSQL backend, for the tests: the Store's
+// methods, the backend as Backend, and the clock of both as Now.
+type DB struct {
+	*store.Store
+	Backend *postgres.DB
+	Now     func() time.Time
+}
+
+// newDB returns the backend at u with the clock now (time.Now if nil), not
+// open yet, and the store over it.
+func newDB(u string, now func() time.Time) *DB {
+	if now == nil {
+		now = time.Now
+	}
+	b := postgres.NewDB(u, now)
+	b.MaxConns = 4
+	return &DB{Store: store.New(b), Backend: b, Now: now}
+}
+
+// LoadOrCreateKey calls the backend's.
+func (db *DB) LoadOrCreateKey(ctx context.Context, name string, create func() (string, error)) (string, error) {
+	return db.Backend.LoadOrCreateKey(ctx, name, create)
+}
+
+// EnsurePartitions calls the backend's.
+func (db *DB) EnsurePartitions(ctx context.Context, now time.Time) error {
+	return db.Backend.EnsurePartitions(ctx, now)
+}
+
 // MustOpenDB opens the store at u with the clock now (if not nil), closed
 // at the end of the test.
-func MustOpenDB(tb testing.TB, u string, now func() time.Time) *postgres.DB {
+func MustOpenDB(tb testing.TB, u string, now func() time.Time) *DB {
 	tb.Helper()
-	db := postgres.NewDB(u)
-	if now != nil {
-		db.Now = now
-	}
-	db.MaxConns = 4
-	if err := db.Open(); err != nil {
+	db := newDB(u, now)
+	if err := db.Backend.Open(); err != nil {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() {
@@ -132,7 +158,7 @@ func MustOpenDB(tb testing.TB, u string, now func() time.Time) *postgres.DB {
 }
 
 // MustOpenNew opens a store on a new schema.
-func MustOpenNew(tb testing.TB, now func() time.Time) *postgres.DB {
+func MustOpenNew(tb testing.TB, now func() time.Time) *DB {
 	tb.Helper()
 	u, _ := MustSchema(tb)
 	return MustOpenDB(tb, u, now)
@@ -143,13 +169,13 @@ func TestDB(t *testing.T) {
 	// 2025-03) and a few around, the rest go to the default partition.
 	defer postgres.SetPartitionWindow(1, 3)()
 	storetest.Run(t, func(tb testing.TB, now func() time.Time) audittrail.Store {
-		return MustOpenNew(tb, now)
+		return MustOpenNew(tb, now).Store
 	})
 }
 
 // mustAccount creates an account whose audit trail is enabled since the
 // store's clock, and returns its id.
-func mustAccount(tb testing.TB, db *postgres.DB) string {
+func mustAccount(tb testing.TB, db *DB) string {
 	tb.Helper()
 	id := randomName("acme-")
 	profiles := audittrail.BuiltinProfiles(id, db.Now())
@@ -158,7 +184,7 @@ func mustAccount(tb testing.TB, db *postgres.DB) string {
 		tb.Fatal(err)
 	}
 	on := true
-	if _, err := db.UpdateAccount(ctx, id, audittrail.AccountUpdate{AuditTrailEnabled: &on}); err != nil {
+	if _, err := storetest.UpdateAccount(ctx, db, id, audittrail.AccountUpdate{AuditTrailEnabled: &on}); err != nil {
 		tb.Fatal(err)
 	}
 	return id
@@ -199,7 +225,7 @@ func TestDB_OpenErrors(t *testing.T) {
 		"NoServer": {"postgres://postgres@127.0.0.1:1/test?sslmode=disable&connect_timeout=2", "connect"},
 	} {
 		t.Run(name, func(t *testing.T) {
-			db := postgres.NewDB(tc.url)
+			db := postgres.NewDB(tc.url, nil)
 			err := db.Open()
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("Open: got %v, want an error that says %q", err, tc.want)
@@ -253,9 +279,9 @@ func TestDB_ReadOnly(t *testing.T) {
 	u, _ := MustSchema(t)
 
 	// An empty schema cannot be opened read-only: nothing to read.
-	ro := postgres.NewDB(u)
-	ro.ReadOnly = true
-	if err := ro.Open(); err == nil || !strings.Contains(err.Error(), "pending") {
+	ro := newDB(u, nil)
+	ro.Backend.ReadOnly = true
+	if err := ro.Backend.Open(); err == nil || !strings.Contains(err.Error(), "pending") {
 		t.Fatalf("Open read-only before the migrations: got %v, want an error that says they are pending", err)
 	}
 
@@ -270,9 +296,9 @@ func TestDB_ReadOnly(t *testing.T) {
 
 	// A year later, read-only: it reads everything, writes nothing, and
 	// creates no partition for the months it would be due.
-	ro = postgres.NewDB(u)
-	ro.ReadOnly, ro.Now = true, func() time.Time { return now.AddDate(1, 0, 0) }
-	if err := ro.Open(); err != nil {
+	ro = newDB(u, func() time.Time { return now.AddDate(1, 0, 0) })
+	ro.Backend.ReadOnly = true
+	if err := ro.Backend.Open(); err != nil {
 		t.Fatal(err)
 	}
 	defer ro.Close()
@@ -299,7 +325,7 @@ func TestDB_ReadOnly(t *testing.T) {
 			return ro.CreateAccount(ctx, &audittrail.Account{ID: randomName("ro-"), Name: "X"}, nil, nil)
 		},
 		"UpdateAccount": func() error {
-			_, err := ro.UpdateAccount(ctx, id, audittrail.AccountUpdate{AuditTrailEnabled: &on})
+			_, err := storetest.UpdateAccount(ctx, ro, id, audittrail.AccountUpdate{AuditTrailEnabled: &on})
 			return err
 		},
 		"AddCheckpoint": func() error {
@@ -310,7 +336,7 @@ func TestDB_ReadOnly(t *testing.T) {
 			return err
 		},
 		"EnsurePartitions": func() error { return ro.EnsurePartitions(ctx, now.AddDate(2, 0, 0)) },
-		"DeleteToken":      func() error { return ro.DeleteToken(ctx, []byte("x")) },
+		"DeleteToken":      func() error { return storetest.DeleteToken(ctx, ro, id, []byte("x")) },
 	} {
 		if err := write(); err == nil {
 			t.Errorf("%s on a read-only store: got nil error, want an error", name)

@@ -13,16 +13,15 @@ import (
 
 // mustReplicas opens n stores on one new schema, all at once, as replicas
 // of the service starting together do.
-func mustReplicas(tb testing.TB, n int, now func() time.Time) []*postgres.DB {
+func mustReplicas(tb testing.TB, n int, now func() time.Time) []*DB {
 	tb.Helper()
 	u, _ := MustSchema(tb)
-	dbs := make([]*postgres.DB, n)
+	dbs := make([]*DB, n)
 	errs := make([]error, n)
 	var wg sync.WaitGroup
 	for i := range dbs {
-		dbs[i] = postgres.NewDB(u)
-		dbs[i].Now, dbs[i].MaxConns = now, 4
-		wg.Go(func() { errs[i] = dbs[i].Open() })
+		dbs[i] = newDB(u, now)
+		wg.Go(func() { errs[i] = dbs[i].Backend.Open() })
 	}
 	wg.Wait()
 	for i, db := range dbs {

@@ -68,7 +68,7 @@ func TestDB_Retention(t *testing.T) {
 	}
 
 	id := mustAccount(t, db)
-	if err := db.EnableAuditTrailAt(ctx, id, time.Date(2023, 1, 1, 0, 0, 0, 0, time.UTC)); err != nil {
+	if err := storetest.EnableAuditTrailAt(ctx, db, id, time.Date(2023, 1, 1, 0, 0, 0, 0, time.UTC)); err != nil {
 		t.Fatal(err)
 	}
 	old := storetest.MustAppend(t, db, id, storetest.Entries(storetest.Records(2, time.Date(2023, 6, 15, 0, 0, 0, 0, time.UTC))...)...)
@@ -235,7 +235,7 @@ func TestDB_ConcurrentPurge(t *testing.T) {
 	u, _ := MustSchema(t)
 	a, b := MustOpenDB(t, u, clock), MustOpenDB(t, u, clock)
 	id := mustAccount(t, a)
-	if err := a.EnableAuditTrailAt(ctx, id, time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)); err != nil {
+	if err := storetest.EnableAuditTrailAt(ctx, a, id, time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)); err != nil {
 		t.Fatal(err)
 	}
 	var expired int

@@ -65,7 +65,7 @@ func TestDB_LeastPrivilege(t *testing.T) {
 	mustExec(t, superuser, snippet("testdata/roles.sql"))
 
 	// The service role cannot migrate: it says so, and what to do.
-	err := postgres.NewDB(inDB(service)).Open()
+	err := postgres.NewDB(inDB(service), nil).Open()
 	if err == nil || !strings.Contains(err.Error(), "run the migrations as the schema's owner role") {
 		t.Fatalf("Open as the service role of an empty schema: got %v, want an error that says to run the migrations as the owner", err)
 	}
@@ -73,8 +73,7 @@ func TestDB_LeastPrivilege(t *testing.T) {
 	// The owner migrates.
 	now := time.Date(2025, 3, 1, 9, 0, 0, 0, time.UTC)
 	clock := func() time.Time { return now }
-	migrated := postgres.NewDB(inDB(owner))
-	migrated.Now = clock
+	migrated := postgres.NewDB(inDB(owner), clock)
 	if err := migrated.Open(); err != nil {
 		t.Fatal(err)
 	}
@@ -99,17 +98,17 @@ func TestDB_LeastPrivilege(t *testing.T) {
 		t.Fatal(err)
 	}
 	p := &audittrail.Profile{AccountID: id, Name: "Auditors", Role: audittrail.RoleAdministrator}
-	if err := db.CreateProfile(ctx, p); err != nil {
+	if err := storetest.CreateProfile(ctx, db, p); err != nil {
 		t.Fatal(err)
 	}
-	if err := db.DeleteProfile(ctx, id, p.ID); err != nil {
+	if err := storetest.DeleteProfile(ctx, db, id, p.ID); err != nil {
 		t.Fatal(err)
 	}
 	k := &audittrail.PublisherKey{AccountID: id, Name: "crm", Prefix: "atk_x"}
-	if err := db.CreatePublisherKey(ctx, k, []byte("hash")); err != nil {
+	if err := storetest.CreatePublisherKey(ctx, db, k, []byte("hash")); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.RevokePublisherKey(ctx, id, k.ID); err != nil {
+	if _, err := storetest.RevokePublisherKey(ctx, db, id, k.ID); err != nil {
 		t.Fatal(err)
 	}
 	if err := db.EnsurePartitions(ctx, time.Date(2025, 12, 1, 0, 0, 0, 0, time.UTC)); err != nil {
@@ -175,7 +174,7 @@ func TestDB_LeastPrivilege(t *testing.T) {
 	if err := ownerConn.QueryRow(ctx, `DELETE FROM schema_migrations WHERE name = (SELECT max(name) FROM schema_migrations) RETURNING name`).Scan(&last); err != nil {
 		t.Fatal(err)
 	}
-	err = postgres.NewDB(inDB(service)).Open()
+	err = postgres.NewDB(inDB(service), nil).Open()
 	if err == nil || !strings.Contains(err.Error(), last) || !strings.Contains(err.Error(), "run the migrations as the schema's owner role") {
 		t.Fatalf("Open as the service role with %s pending: got %v, want an error that names it and says to run it as the owner", last, err)
 	}

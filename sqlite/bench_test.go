@@ -95,7 +95,7 @@ func TestDB_GroupCommitThroughput(t *testing.T) {
 	}
 	wg.Wait()
 	ratio := float64(appends) / float64(fsyncs)
-	st := db.Stats()
+	st := db.Backend.Stats()
 	t.Logf("fsync loop: %d writes; 32 writers: %d appends in %d commits (%.1f per commit); ratio %.1f",
 		fsyncs, appends, st.Commits, float64(st.Writes)/float64(st.Commits), ratio)
 	if ratio < 5 {

@@ -13,7 +13,6 @@ import (
 	"testing"
 
 	"github.com/audittrail/audittrail"
-	"github.com/audittrail/audittrail/sqlite"
 	"github.com/audittrail/audittrail/storetest"
 )
 
@@ -68,7 +67,7 @@ func setFileSizeLimit(tb testing.TB, n uint64) (restore func()) {
 }
 
 // keyed returns an entry of n records under an idempotency key.
-func keyed(db *sqlite.DB, key string, n int) audittrail.Entry {
+func keyed(db *DB, key string, n int) audittrail.Entry {
 	e := audittrail.Entry{IdempotencyKey: "records:" + key, Fingerprint: "fp-" + key}
 	for i := range n {
 		r := storetest.NewRecord(db.Now())
@@ -200,7 +199,7 @@ func storageFailureChild(t *testing.T) {
 // retry stores the entry that failed, twice (the second time answers the
 // records the first stored), checks that its records follow seq before
 // without a gap, and returns them.
-func retry(tb testing.TB, db *sqlite.DB, id string, e audittrail.Entry, before int) []*audittrail.Record {
+func retry(tb testing.TB, db *DB, id string, e audittrail.Entry, before int) []*audittrail.Record {
 	tb.Helper()
 	rs := storetest.MustAppend(tb, db, id, e)
 	for i, r := range rs {

@@ -23,8 +23,11 @@ import (
 //go:embed migrations/*.sql
 var migrationFS embed.FS
 
-// Ensure DB implements the store interface.
-var _ audittrail.Store = (*DB)(nil)
+// Ensure DB implements the backend interface.
+var (
+	_ audittrail.Backend = (*DB)(nil)
+	_ audittrail.Tx      = (*txn)(nil)
+)
 
 const (
 	// maxBatch is the most writes that one transaction carries.
@@ -36,21 +39,20 @@ const (
 // errClosed answers the writes and reads that come after Close.
 var errClosed = errors.New("sqlite: database is closed")
 
-// DB is the SQLite store. Writes go through one goroutine that owns the
+// DB is the SQLite backend. Writes go through one goroutine that owns the
 // single write connection and commits the writes waiting for it together
 // (group commit); reads use a separate pool of read-only connections.
 type DB struct {
 	// Path is the database file.
 	Path string
 
-	// Now is the store's clock, read once per transaction. It defaults to
-	// time.Now; tests replace it before Open to move time.
-	Now func() time.Time
+	// now is the backend's clock, read once per transaction (Tx.Now).
+	now func() time.Time
 
 	// ReadOnly opens the database for reading only: no migration, no
-	// writer, no checkpointer, and no catching up of the Merkle log, so
-	// that a command that checks the database (audittrail verify) sees it
-	// exactly as it is and never changes it. Writes fail.
+	// writer, no checkpointer, so that a command that checks the database
+	// (audittrail verify) sees it exactly as it is and never changes it.
+	// Writes fail.
 	ReadOnly bool
 
 	wdb     *sql.DB       // holds the one write connection
@@ -88,11 +90,16 @@ type DB struct {
 	failing atomic.Bool
 }
 
-// NewDB returns a store for the database file at path. Call Open before use.
-func NewDB(path string) *DB {
+// NewDB returns the backend of the database file at path, whose
+// transactions read the clock now when they begin (time.Now if nil). Call
+// Open before use.
+func NewDB(path string, now func() time.Time) *DB {
+	if now == nil {
+		now = time.Now
+	}
 	return &DB{
 		Path:       path,
-		Now:        time.Now,
+		now:        now,
 		ops:        make(chan *op),
 		closing:    make(chan struct{}),
 		writerDone: make(chan struct{}),
@@ -107,9 +114,6 @@ func (db *DB) Open() (err error) {
 		return errors.New("sqlite: database path required")
 	} else if strings.ContainsRune(db.Path, '?') {
 		return fmt.Errorf("sqlite: database path %q must not contain '?'", db.Path)
-	}
-	if db.Now == nil {
-		db.Now = time.Now
 	}
 	if db.ReadOnly {
 		if _, err := os.Stat(db.Path); err != nil {
@@ -158,9 +162,6 @@ func (db *DB) Open() (err error) {
 	go db.writeLoop()
 	db.checkpointerDone = make(chan struct{})
 	go db.checkpointLoop()
-	if err := db.catchUpLogs(context.Background()); err != nil {
-		return fmt.Errorf("sqlite: log of %s: %w", db.Path, err)
-	}
 	return nil
 }
 
@@ -393,7 +394,8 @@ func (db *DB) migrateFile(name string) error {
 	return tx.Commit()
 }
 
-// txn is a transaction with the store's clock read once at its start. Its
+// txn is a transaction (audittrail.Tx) with the backend's clock read once
+// at its start. Its
 // statements run under the context the transaction was given: the caller's
 // for a read, the writer's for a write, so that a caller giving up can never
 // interrupt a statement of a batch it shares with other writes.
@@ -403,6 +405,9 @@ type txn struct {
 	tx  *sql.Tx // a read's transaction; nil for a write, which runs on the write connection
 	db  *DB
 }
+
+// Now returns the time at which the transaction began.
+func (tx *txn) Now() time.Time { return tx.now }
 
 // writeStmt returns the statement of query on the write connection,
 // preparing it the first time.
@@ -514,6 +519,39 @@ func (tx *txn) queryRow(query string, args ...any) scanner {
 	return s.QueryRowContext(tx.ctx, args...)
 }
 
+// collect runs query and returns its rows, each scanned by scan.
+func collect[T any](tx *txn, scan func(scanner) (T, error), query string, args ...any) ([]T, error) {
+	rows, err := tx.query(query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}
+
+// View runs fn in a read-only transaction of the read pool, which sees one
+// snapshot of the database.
+func (db *DB) View(ctx context.Context, fn func(audittrail.Tx) error) error {
+	return db.read(ctx, func(tx *txn) error { return fn(tx) })
+}
+
+// Update runs fn in a write transaction: in its own savepoint of the
+// writer's next batch, which commits with the writes waiting beside it
+// (group commit). It returns once the batch is durable, or fn's error, or
+// the batch's. Every write runs alone on the one write connection, so a
+// write holds every account.
+func (db *DB) Update(ctx context.Context, fn func(audittrail.Tx) error) error {
+	return db.write(ctx, func(tx *txn) error { return fn(tx) })
+}
+
 // read runs fn in a read-only transaction of the read pool.
 func (db *DB) read(ctx context.Context, fn func(tx *txn) error) error {
 	if db.rdb == nil {
@@ -530,7 +568,7 @@ func (db *DB) read(ctx context.Context, fn func(tx *txn) error) error {
 		return err
 	}
 	defer tx.Rollback()
-	if err := fn(&txn{ctx: ctx, now: audittrail.TruncateTime(db.Now()), tx: tx, db: db}); err != nil {
+	if err := fn(&txn{ctx: ctx, now: audittrail.TruncateTime(db.now()), tx: tx, db: db}); err != nil {
 		return err
 	}
 	return tx.Commit()
@@ -629,7 +667,7 @@ func (db *DB) noteFailure(err error, errs []error) {
 func (db *DB) commitBatch(batch []*op, errs []error) (err error) {
 	// The batch runs under a context of its own: it is shared by writers
 	// whose contexts end at different times.
-	tx := &txn{ctx: context.Background(), now: audittrail.TruncateTime(db.Now()), db: db}
+	tx := &txn{ctx: context.Background(), now: audittrail.TruncateTime(db.now()), db: db}
 	if _, err := tx.exec(`BEGIN IMMEDIATE`); err != nil {
 		return fmt.Errorf("sqlite: begin: %w", err)
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/audittrail/audittrail"
 	"github.com/audittrail/audittrail/sqlite"
+	"github.com/audittrail/audittrail/store"
 	"github.com/audittrail/audittrail/storetest"
 )
 
@@ -20,24 +21,31 @@ var ctx = context.Background()
 
 func TestDB(t *testing.T) {
 	storetest.Run(t, func(tb testing.TB, now func() time.Time) audittrail.Store {
-		return MustOpenDB(tb, now)
+		return MustOpenDB(tb, now).Store
 	})
+}
+
+// DB is a store over a SQLite backend, for the tests: the Store's methods,
+// the backend as Backend, and the clock of both as Now.
+type DB struct {
+	*store.Store
+	Backend *sqlite.DB
+	Now     func() time.Time
 }
 
 // MustOpenDB opens a new database in a temporary directory, with the clock
 // now, and closes it at the end of the test.
-func MustOpenDB(tb testing.TB, now func() time.Time) *sqlite.DB {
+func MustOpenDB(tb testing.TB, now func() time.Time) *DB {
 	tb.Helper()
 	return mustOpenPath(tb, filepath.Join(tb.TempDir(), "data", "audittrail.db"), now)
 }
 
-func mustOpenPath(tb testing.TB, path string, now func() time.Time) *sqlite.DB {
+// mustOpenPath opens the database at path for writing, as the CLI does:
+// the backend, the store over it, and the log caught up.
+func mustOpenPath(tb testing.TB, path string, now func() time.Time) *DB {
 	tb.Helper()
-	db := sqlite.NewDB(path)
-	if now != nil {
-		db.Now = now
-	}
-	if err := db.Open(); err != nil {
+	db, err := openPath(path, now)
+	if err != nil {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() {
@@ -46,6 +54,22 @@ func mustOpenPath(tb testing.TB, path string, now func() time.Time) *sqlite.DB {
 		}
 	})
 	return db
+}
+
+func openPath(path string, now func() time.Time) (*DB, error) {
+	if now == nil {
+		now = time.Now
+	}
+	b := sqlite.NewDB(path, now)
+	if err := b.Open(); err != nil {
+		return nil, err
+	}
+	s := store.New(b)
+	if err := s.CatchUp(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return &DB{Store: s, Backend: b, Now: now}, nil
 }
 
 // rawDB opens the database file directly, beside the store.
@@ -66,7 +90,7 @@ func clock() func() time.Time {
 }
 
 // mustAccount creates an account whose audit trail is enabled.
-func mustAccount(tb testing.TB, db *sqlite.DB) string {
+func mustAccount(tb testing.TB, db *DB) string {
 	tb.Helper()
 	id := "acme"
 	profiles := audittrail.BuiltinProfiles(id, db.Now())
@@ -75,7 +99,7 @@ func mustAccount(tb testing.TB, db *sqlite.DB) string {
 		tb.Fatal(err)
 	}
 	on := true
-	if _, err := db.UpdateAccount(ctx, id, audittrail.AccountUpdate{AuditTrailEnabled: &on}); err != nil {
+	if _, err := storetest.UpdateAccount(ctx, db, id, audittrail.AccountUpdate{AuditTrailEnabled: &on}); err != nil {
 		tb.Fatal(err)
 	}
 	return id
@@ -83,9 +107,8 @@ func mustAccount(tb testing.TB, db *sqlite.DB) string {
 
 func TestDB_Migrations(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "audittrail.db")
-	db := sqlite.NewDB(path)
-	db.Now = clock()
-	if err := db.Open(); err != nil {
+	db, err := openPath(path, clock())
+	if err != nil {
 		t.Fatal(err)
 	}
 	id := mustAccount(t, db)
@@ -128,7 +151,7 @@ func TestDB_EnableAuditTrailAt(t *testing.T) {
 		t.Fatal(err)
 	}
 	at := db.Now().AddDate(-1, 0, 0)
-	if err := db.EnableAuditTrailAt(ctx, id, at); err != nil {
+	if err := storetest.EnableAuditTrailAt(ctx, db, id, at); err != nil {
 		t.Fatal(err)
 	}
 	a, err := db.FindAccount(ctx, id)
@@ -138,7 +161,7 @@ func TestDB_EnableAuditTrailAt(t *testing.T) {
 		t.Fatalf("account: got %v %v, want true %v", a.AuditTrailEnabled, a.AuditTrailEnabledAt, at)
 	}
 	storetest.MustAppend(t, db, id, storetest.Entries(storetest.NewRecord(at))...)
-	storetest.CheckCode(t, db.EnableAuditTrailAt(ctx, "no-such-account", at), audittrail.ENOTFOUND)
+	storetest.CheckCode(t, storetest.EnableAuditTrailAt(ctx, db, "no-such-account", at), audittrail.ENOTFOUND)
 }
 
 func TestDB_Pragmas(t *testing.T) {
@@ -150,7 +173,7 @@ func TestDB_Pragmas(t *testing.T) {
 			"busy_timeout": "5000",
 			"foreign_keys": "1",
 		} {
-			got, err := db.Pragma(name, write)
+			got, err := db.Backend.Pragma(name, write)
 			if err != nil {
 				t.Fatal(err)
 			} else if got != want {
@@ -158,7 +181,7 @@ func TestDB_Pragmas(t *testing.T) {
 			}
 		}
 	}
-	if got, err := db.Pragma("query_only", false); err != nil {
+	if got, err := db.Backend.Pragma("query_only", false); err != nil {
 		t.Fatal(err)
 	} else if got != "1" {
 		t.Fatalf("query_only of a read connection: got %v, want 1", got)
@@ -166,10 +189,10 @@ func TestDB_Pragmas(t *testing.T) {
 }
 
 func TestDB_OpenErrors(t *testing.T) {
-	if err := sqlite.NewDB("").Open(); err == nil {
+	if err := sqlite.NewDB("", nil).Open(); err == nil {
 		t.Fatalf("Open with no path: got nil error, want an error")
 	}
-	if err := sqlite.NewDB(filepath.Join(t.TempDir(), "what?.db")).Open(); err == nil {
+	if err := sqlite.NewDB(filepath.Join(t.TempDir(), "what?.db"), nil).Open(); err == nil {
 		t.Fatalf("Open with '?' in the path: got nil error, want an error")
 	}
 }
@@ -181,9 +204,9 @@ func TestDB_GroupCommit(t *testing.T) {
 		const writers = 32
 		db := MustOpenDB(t, clock())
 		id := mustAccount(t, db)
-		before := db.Stats()
+		before := db.Backend.Stats()
 
-		release := db.Block()
+		release := db.Backend.Block()
 		var wg sync.WaitGroup
 		errs := make(chan error, writers)
 		for range writers {
@@ -201,7 +224,7 @@ func TestDB_GroupCommit(t *testing.T) {
 			t.Fatal(err)
 		}
 
-		after := db.Stats()
+		after := db.Backend.Stats()
 		if got, want := after.Writes-before.Writes, int64(writers+1); got != want {
 			t.Fatalf("writes: got %v, want %v", got, want)
 		}
@@ -221,7 +244,7 @@ func TestDB_GroupCommit(t *testing.T) {
 		// A write that fails in a batch leaves the others of the batch stored.
 		db := MustOpenDB(t, clock())
 		id := mustAccount(t, db)
-		release := db.Block()
+		release := db.Backend.Block()
 		var wg sync.WaitGroup
 		var errGood, errBad, errDup error
 		wg.Go(func() {
@@ -235,7 +258,7 @@ func TestDB_GroupCommit(t *testing.T) {
 			errDup = db.CreateAccount(ctx, &audittrail.Account{ID: id, Name: "Again"}, profiles, nil)
 		})
 		sqlite.WaitForWriters(t, 3)
-		before := db.Stats()
+		before := db.Backend.Stats()
 		release()
 		wg.Wait()
 
@@ -244,7 +267,7 @@ func TestDB_GroupCommit(t *testing.T) {
 		}
 		storetest.CheckCode(t, errBad, audittrail.EBEFOREENABLED)
 		storetest.CheckCode(t, errDup, audittrail.EALREADYEXISTS)
-		if got := db.Stats().Commits - before.Commits; got > 2 {
+		if got := db.Backend.Stats().Commits - before.Commits; got > 2 {
 			t.Fatalf("commits: got %v, want at most 2", got)
 		}
 		rs, err := db.FindRecords(ctx, audittrail.RecordFilter{AccountID: id})
@@ -253,7 +276,7 @@ func TestDB_GroupCommit(t *testing.T) {
 		} else if len(rs) != 1 || rs[0].Seq != 0 {
 			t.Fatalf("records: got %d, want the good one with seq 0", len(rs))
 		}
-		if ps, err := db.FindProfiles(ctx, id); err != nil {
+		if ps, err := storetest.FindProfiles(ctx, db, id); err != nil {
 			t.Fatal(err)
 		} else if len(ps) != 4 {
 			t.Fatalf("profiles: got %d, want 4", len(ps))
@@ -265,7 +288,7 @@ func TestDB_GroupCommit(t *testing.T) {
 		// so, and nothing of it is stored.
 		db := MustOpenDB(t, clock())
 		id := mustAccount(t, db)
-		release := db.Block()
+		release := db.Backend.Block()
 		cctx, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
 		defer cancel()
 		_, err := db.AppendRecords(cctx, id, storetest.Entries(storetest.NewRecord(db.Now())))
@@ -285,9 +308,8 @@ func TestDB_Close(t *testing.T) {
 	// Close while writers write: every write is answered, and every write
 	// answered without error is stored.
 	path := filepath.Join(t.TempDir(), "audittrail.db")
-	db := sqlite.NewDB(path)
-	db.Now = clock()
-	if err := db.Open(); err != nil {
+	db, err := openPath(path, clock())
+	if err != nil {
 		t.Fatal(err)
 	}
 	id := mustAccount(t, db)

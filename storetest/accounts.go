@@ -26,13 +26,13 @@ func testAccounts(t *testing.T, open OpenFunc) {
 		}
 		checkTime(t, "created_at", a.CreatedAt, clk.Now())
 
-		ps, err := s.FindProfiles(ctx, a.ID)
+		ps, err := FindProfiles(ctx, s, a.ID)
 		if err != nil {
 			t.Fatal(err)
 		} else if len(ps) != len(fx.Profiles) {
 			t.Fatalf("profiles: got %d, want %d", len(ps), len(fx.Profiles))
 		}
-		u, err := s.FindUserByLogin(ctx, a.ID, "admin")
+		u, err := FindUserByLogin(ctx, s, a.ID, "admin")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -56,7 +56,7 @@ func testAccounts(t *testing.T, open OpenFunc) {
 			t.Fatal(err)
 		}
 		checkAccount(t, a, fx.Account)
-		if _, err := s.FindUserByLogin(ctx, id, "other"); audittrail.ErrorCode(err) != audittrail.ENOTFOUND {
+		if _, err := FindUserByLogin(ctx, s, id, "other"); audittrail.ErrorCode(err) != audittrail.ENOTFOUND {
 			t.Fatalf("user of the refused account: got %v, want not_found", err)
 		}
 	})
@@ -72,7 +72,7 @@ func testAccounts(t *testing.T, open OpenFunc) {
 		}
 		_, err := s.FindAccount(ctx, id)
 		CheckCode(t, err, audittrail.ENOTFOUND)
-		if ps, err := s.FindProfiles(ctx, id); err != nil {
+		if ps, err := FindProfiles(ctx, s, id); err != nil {
 			t.Fatal(err)
 		} else if len(ps) != 0 {
 			t.Fatalf("profiles of the refused account: got %d, want 0", len(ps))
@@ -83,7 +83,7 @@ func testAccounts(t *testing.T, open OpenFunc) {
 		s, _ := MustOpen(t, open)
 		_, err := s.FindAccount(ctx, "no-such-account")
 		CheckCode(t, err, audittrail.ENOTFOUND)
-		_, err = s.UpdateAccount(ctx, "no-such-account", audittrail.AccountUpdate{Name: ptr("x")})
+		_, err = UpdateAccount(ctx, s, "no-such-account", audittrail.AccountUpdate{Name: ptr("x")})
 		CheckCode(t, err, audittrail.ENOTFOUND)
 	})
 
@@ -92,7 +92,7 @@ func testAccounts(t *testing.T, open OpenFunc) {
 		fx := MustCreateAccount(t, s, clk, false)
 		id := fx.Account.ID
 
-		a, err := s.UpdateAccount(ctx, id, audittrail.AccountUpdate{Name: ptr("Renamed")})
+		a, err := UpdateAccount(ctx, s, id, audittrail.AccountUpdate{Name: ptr("Renamed")})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -100,7 +100,7 @@ func testAccounts(t *testing.T, open OpenFunc) {
 		want.Name = "Renamed"
 		checkAccount(t, a, &want)
 
-		a, err = s.UpdateAccount(ctx, id, audittrail.AccountUpdate{Timezone: ptr("America/New_York")})
+		a, err = UpdateAccount(ctx, s, id, audittrail.AccountUpdate{Timezone: ptr("America/New_York")})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -108,7 +108,7 @@ func testAccounts(t *testing.T, open OpenFunc) {
 		checkAccount(t, a, &want)
 
 		// Nothing to change leaves the account as it is.
-		if a, err = s.UpdateAccount(ctx, id, audittrail.AccountUpdate{}); err != nil {
+		if a, err = UpdateAccount(ctx, s, id, audittrail.AccountUpdate{}); err != nil {
 			t.Fatal(err)
 		}
 		checkAccount(t, a, &want)
@@ -146,7 +146,7 @@ func testEnablement(t *testing.T, open OpenFunc) {
 	// Enabling sets the time of enabling to the store's clock.
 	clk.Add(time.Hour)
 	t1 := clk.Now()
-	a, err := s.UpdateAccount(ctx, id, audittrail.AccountUpdate{AuditTrailEnabled: &on})
+	a, err := UpdateAccount(ctx, s, id, audittrail.AccountUpdate{AuditTrailEnabled: &on})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -171,14 +171,14 @@ func testEnablement(t *testing.T, open OpenFunc) {
 
 	// Enabling again while enabled keeps the time.
 	clk.Add(time.Hour)
-	if a, err = s.UpdateAccount(ctx, id, audittrail.AccountUpdate{AuditTrailEnabled: &on}); err != nil {
+	if a, err = UpdateAccount(ctx, s, id, audittrail.AccountUpdate{AuditTrailEnabled: &on}); err != nil {
 		t.Fatal(err)
 	}
 	checkTimePtr(t, "audit_trail_enabled_at", a.AuditTrailEnabledAt, &t1)
 
 	// Disabling keeps the last time of enabling.
 	clk.Add(time.Hour)
-	if a, err = s.UpdateAccount(ctx, id, audittrail.AccountUpdate{AuditTrailEnabled: &off}); err != nil {
+	if a, err = UpdateAccount(ctx, s, id, audittrail.AccountUpdate{AuditTrailEnabled: &off}); err != nil {
 		t.Fatal(err)
 	}
 	if a.AuditTrailEnabled {
@@ -191,7 +191,7 @@ func testEnablement(t *testing.T, open OpenFunc) {
 	// Enabling again sets a new time: nothing recorded retroactively.
 	clk.Add(time.Hour)
 	t2 := clk.Now()
-	if a, err = s.UpdateAccount(ctx, id, audittrail.AccountUpdate{AuditTrailEnabled: &on}); err != nil {
+	if a, err = UpdateAccount(ctx, s, id, audittrail.AccountUpdate{AuditTrailEnabled: &on}); err != nil {
 		t.Fatal(err)
 	}
 	checkTimePtr(t, "audit_trail_enabled_at", a.AuditTrailEnabledAt, &t2)

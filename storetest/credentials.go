@@ -23,7 +23,7 @@ func mustCreateKey(tb testing.TB, s audittrail.Store, accountID, name string) (*
 	tb.Helper()
 	k := &audittrail.PublisherKey{ID: audittrail.NewID("key_"), AccountID: accountID, Name: name, Prefix: "atk_" + name[:1]}
 	hash := newHash()
-	if err := s.CreatePublisherKey(ctx, k, hash); err != nil {
+	if err := CreatePublisherKey(ctx, s, k, hash); err != nil {
 		tb.Fatalf("CreatePublisherKey: %v", err)
 	}
 	return k, hash
@@ -33,7 +33,7 @@ func mustCreateKey(tb testing.TB, s audittrail.Store, accountID, name string) (*
 func mustCreateToken(tb testing.TB, s audittrail.Store, clk *Clock, u *audittrail.User, ttl time.Duration) *audittrail.Token {
 	tb.Helper()
 	tok := &audittrail.Token{Hash: newHash(), AccountID: u.AccountID, UserID: u.ID, CreatedAt: clk.Now(), ExpiresAt: clk.Now().Add(ttl)}
-	if err := s.CreateToken(ctx, tok); err != nil {
+	if err := CreateToken(ctx, s, tok); err != nil {
 		tb.Fatalf("CreateToken: %v", err)
 	}
 	return tok
@@ -49,7 +49,7 @@ func testPublisherKeys(t *testing.T, open OpenFunc) {
 		clk.Add(time.Minute)
 		k2, _ := mustCreateKey(t, s, id, "billing")
 
-		ks, err := s.FindPublisherKeys(ctx, id)
+		ks, err := FindPublisherKeys(ctx, s, id)
 		if err != nil {
 			t.Fatal(err)
 		} else if len(ks) != 2 {
@@ -72,13 +72,13 @@ func testPublisherKeys(t *testing.T, open OpenFunc) {
 
 		clk.Add(time.Hour)
 		revokedAt := clk.Now()
-		got, err := s.RevokePublisherKey(ctx, id, k.ID)
+		got, err := RevokePublisherKey(ctx, s, id, k.ID)
 		if err != nil {
 			t.Fatal(err)
 		}
 		k.RevokedAt = &revokedAt
 		checkKey(t, got, k)
-		ks, err := s.FindPublisherKeys(ctx, id)
+		ks, err := FindPublisherKeys(ctx, s, id)
 		if err != nil {
 			t.Fatal(err)
 		} else if len(ks) != 1 {
@@ -86,7 +86,7 @@ func testPublisherKeys(t *testing.T, open OpenFunc) {
 		}
 		checkKey(t, ks[0], k)
 
-		_, err = s.RevokePublisherKey(ctx, id, "key_missing")
+		_, err = RevokePublisherKey(ctx, s, id, "key_missing")
 		CheckCode(t, err, audittrail.ENOTFOUND)
 	})
 
@@ -95,7 +95,7 @@ func testPublisherKeys(t *testing.T, open OpenFunc) {
 		fx := MustCreateAccount(t, s, clk, false)
 		_, hash := mustCreateKey(t, s, fx.Account.ID, "crm")
 		k := &audittrail.PublisherKey{ID: audittrail.NewID("key_"), AccountID: fx.Account.ID, Name: "again", Prefix: "atk_a"}
-		CheckCode(t, s.CreatePublisherKey(ctx, k, hash), audittrail.EALREADYEXISTS)
+		CheckCode(t, CreatePublisherKey(ctx, s, k, hash), audittrail.EALREADYEXISTS)
 	})
 }
 
@@ -114,7 +114,7 @@ func testAuthenticate(t *testing.T, open OpenFunc) {
 		}
 		checkKey(t, p.Key, k)
 
-		if _, err := s.RevokePublisherKey(ctx, fx.Account.ID, k.ID); err != nil {
+		if _, err := RevokePublisherKey(ctx, s, fx.Account.ID, k.ID); err != nil {
 			t.Fatal(err)
 		}
 		_, err = s.Authenticate(ctx, hash)
@@ -142,7 +142,7 @@ func testAuthenticate(t *testing.T, open OpenFunc) {
 		// The profile is read at each authentication.
 		u := *fx.Admin
 		u.ProfileID = fx.Profiles[3].ID
-		if err := s.UpdateUser(ctx, &u); err != nil {
+		if err := UpdateUser(ctx, s, &u); err != nil {
 			t.Fatal(err)
 		}
 		if p, err = s.Authenticate(ctx, tok.Hash); err != nil {
@@ -171,14 +171,14 @@ func testAuthenticate(t *testing.T, open OpenFunc) {
 		tok := mustCreateToken(t, s, clk, fx.Admin, time.Hour)
 		u := *fx.Admin
 		u.Enabled = false
-		if err := s.UpdateUser(ctx, &u); err != nil {
+		if err := UpdateUser(ctx, s, &u); err != nil {
 			t.Fatal(err)
 		}
 		_, err := s.Authenticate(ctx, tok.Hash)
 		CheckCode(t, err, audittrail.EUNAUTHENTICATED)
 
 		u.Enabled = true
-		if err := s.UpdateUser(ctx, &u); err != nil {
+		if err := UpdateUser(ctx, s, &u); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := s.Authenticate(ctx, tok.Hash); err != nil {
@@ -190,18 +190,18 @@ func testAuthenticate(t *testing.T, open OpenFunc) {
 		s, clk := MustOpen(t, open)
 		fx := MustCreateAccount(t, s, clk, false)
 		u := &audittrail.User{ID: audittrail.NewID("usr_"), AccountID: fx.Account.ID, LoginName: "bob", Name: "Bob", ProfileID: fx.Profiles[0].ID, Enabled: true}
-		if err := s.CreateUser(ctx, u); err != nil {
+		if err := CreateUser(ctx, s, u); err != nil {
 			t.Fatal(err)
 		}
 		tok := mustCreateToken(t, s, clk, u, time.Hour)
-		if err := s.DeleteUser(ctx, fx.Account.ID, u.ID); err != nil {
+		if err := DeleteUser(ctx, s, fx.Account.ID, u.ID); err != nil {
 			t.Fatal(err)
 		}
 		_, err := s.Authenticate(ctx, tok.Hash)
 		CheckCode(t, err, audittrail.EUNAUTHENTICATED)
 
 		// A new user of the same id does not inherit the deleted user's tokens.
-		if err := s.CreateUser(ctx, u); err != nil {
+		if err := CreateUser(ctx, s, u); err != nil {
 			t.Fatal(err)
 		}
 		_, err = s.Authenticate(ctx, tok.Hash)
@@ -213,7 +213,7 @@ func testAuthenticate(t *testing.T, open OpenFunc) {
 		fx := MustCreateAccount(t, s, clk, false)
 		tok := mustCreateToken(t, s, clk, fx.Admin, time.Hour)
 		other := mustCreateToken(t, s, clk, fx.Admin, time.Hour)
-		if err := s.DeleteToken(ctx, tok.Hash); err != nil {
+		if err := DeleteToken(ctx, s, fx.Account.ID, tok.Hash); err != nil {
 			t.Fatal(err)
 		}
 		_, err := s.Authenticate(ctx, tok.Hash)
@@ -221,7 +221,7 @@ func testAuthenticate(t *testing.T, open OpenFunc) {
 		if _, err := s.Authenticate(ctx, other.Hash); err != nil {
 			t.Fatalf("the user's other token: %v", err)
 		}
-		if err := s.DeleteToken(ctx, tok.Hash); err != nil {
+		if err := DeleteToken(ctx, s, fx.Account.ID, tok.Hash); err != nil {
 			t.Fatalf("deleting an unknown token: got %v, want nil", err)
 		}
 	})

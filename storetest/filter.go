@@ -305,37 +305,37 @@ func testIsolation(t *testing.T, open OpenFunc) {
 
 	// Users.
 	userA := a.Admin
-	_, err = s.FindUser(ctx, bID, userA.ID)
+	_, err = FindUser(ctx, s, bID, userA.ID)
 	CheckCode(t, err, audittrail.ENOTFOUND)
 	bob := &audittrail.User{ID: audittrail.NewID("usr_"), AccountID: a.Account.ID, LoginName: "bob-of-a", Name: "Bob", ProfileID: a.Profiles[0].ID, Enabled: true}
-	if err := s.CreateUser(ctx, bob); err != nil {
+	if err := CreateUser(ctx, s, bob); err != nil {
 		t.Fatal(err)
 	}
-	_, err = s.FindUserByLogin(ctx, bID, "bob-of-a")
+	_, err = FindUserByLogin(ctx, s, bID, "bob-of-a")
 	CheckCode(t, err, audittrail.ENOTFOUND)
-	if us, err := s.FindUsers(ctx, bID); err != nil {
+	if us, err := FindUsers(ctx, s, bID); err != nil {
 		t.Fatal(err)
 	} else if len(us) != 1 || us[0].ID != b.Admin.ID {
 		t.Fatalf("users of %v: got %d, want only its administrator", bID, len(us))
 	}
 	moved := *userA
 	moved.AccountID, moved.ProfileID, moved.Name = bID, b.Profiles[0].ID, "Hijacked"
-	CheckCode(t, s.UpdateUser(ctx, &moved), audittrail.ENOTFOUND)
-	CheckCode(t, s.DeleteUser(ctx, bID, userA.ID), audittrail.ENOTFOUND)
-	if u, err := s.FindUser(ctx, a.Account.ID, userA.ID); err != nil {
+	CheckCode(t, UpdateUser(ctx, s, &moved), audittrail.ENOTFOUND)
+	CheckCode(t, DeleteUser(ctx, s, bID, userA.ID), audittrail.ENOTFOUND)
+	if u, err := FindUser(ctx, s, a.Account.ID, userA.ID); err != nil {
 		t.Fatal(err)
 	} else {
 		checkUser(t, u, userA)
 	}
 
 	// Profiles.
-	_, err = s.FindProfile(ctx, bID, a.Profiles[1].ID)
+	_, err = FindProfile(ctx, s, bID, a.Profiles[1].ID)
 	CheckCode(t, err, audittrail.ENOTFOUND)
 	p := *a.Profiles[2]
 	p.AccountID, p.Name = bID, "Hijacked"
-	CheckCode(t, s.UpdateProfile(ctx, &p), audittrail.ENOTFOUND)
-	CheckCode(t, s.DeleteProfile(ctx, bID, a.Profiles[2].ID), audittrail.ENOTFOUND)
-	if got, err := s.FindProfile(ctx, a.Account.ID, a.Profiles[2].ID); err != nil {
+	CheckCode(t, UpdateProfile(ctx, s, &p), audittrail.ENOTFOUND)
+	CheckCode(t, DeleteProfile(ctx, s, bID, a.Profiles[2].ID), audittrail.ENOTFOUND)
+	if got, err := FindProfile(ctx, s, a.Account.ID, a.Profiles[2].ID); err != nil {
 		t.Fatal(err)
 	} else {
 		checkProfile(t, got, a.Profiles[2])
@@ -343,9 +343,9 @@ func testIsolation(t *testing.T, open OpenFunc) {
 
 	// Publisher keys and tokens.
 	k, hash := mustCreateKey(t, s, a.Account.ID, "crm")
-	_, err = s.RevokePublisherKey(ctx, bID, k.ID)
+	_, err = RevokePublisherKey(ctx, s, bID, k.ID)
 	CheckCode(t, err, audittrail.ENOTFOUND)
-	if ks, err := s.FindPublisherKeys(ctx, bID); err != nil {
+	if ks, err := FindPublisherKeys(ctx, s, bID); err != nil {
 		t.Fatal(err)
 	} else if len(ks) != 0 {
 		t.Fatalf("keys of %v: got %d, want 0", bID, len(ks))
@@ -356,7 +356,7 @@ func testIsolation(t *testing.T, open OpenFunc) {
 		t.Fatalf("account of the key: got %v, want %v", p.AccountID, a.Account.ID)
 	}
 	tok := &audittrail.Token{Hash: newHash(), AccountID: bID, UserID: userA.ID, CreatedAt: clk.Now(), ExpiresAt: clk.Now().Add(time.Hour)}
-	if err := s.CreateToken(ctx, tok); err == nil {
+	if err := CreateToken(ctx, s, tok); err == nil {
 		t.Fatalf("CreateToken for another account's user: got nil error, want an error")
 	}
 	_, err = s.Authenticate(ctx, tok.Hash)

@@ -22,18 +22,18 @@ func testProfiles(t *testing.T, open OpenFunc) {
 
 		clk.Add(time.Minute)
 		p := newProfile(id, "Auditors")
-		if err := s.CreateProfile(ctx, p); err != nil {
+		if err := CreateProfile(ctx, s, p); err != nil {
 			t.Fatal(err)
 		}
 		checkTime(t, "created_at", p.CreatedAt, clk.Now())
 		checkTime(t, "updated_at", p.UpdatedAt, clk.Now())
-		got, err := s.FindProfile(ctx, id, p.ID)
+		got, err := FindProfile(ctx, s, id, p.ID)
 		if err != nil {
 			t.Fatal(err)
 		}
 		checkProfile(t, got, p)
 
-		ps, err := s.FindProfiles(ctx, id)
+		ps, err := FindProfiles(ctx, s, id)
 		if err != nil {
 			t.Fatal(err)
 		} else if len(ps) != len(fx.Profiles)+1 {
@@ -51,22 +51,22 @@ func testProfiles(t *testing.T, open OpenFunc) {
 	t.Run("ErrAlreadyExists", func(t *testing.T) {
 		s, clk := MustOpen(t, open)
 		fx := MustCreateAccount(t, s, clk, false)
-		err := s.CreateProfile(ctx, newProfile(fx.Account.ID, "Administrator"))
+		err := CreateProfile(ctx, s, newProfile(fx.Account.ID, "Administrator"))
 		CheckCode(t, err, audittrail.EALREADYEXISTS)
 
 		// The same name in another account is another profile.
 		other := MustCreateAccount(t, s, clk, false)
-		if err := s.CreateProfile(ctx, newProfile(other.Account.ID, "Auditors")); err != nil {
+		if err := CreateProfile(ctx, s, newProfile(other.Account.ID, "Auditors")); err != nil {
 			t.Fatal(err)
 		}
-		if err := s.CreateProfile(ctx, newProfile(fx.Account.ID, "Auditors")); err != nil {
+		if err := CreateProfile(ctx, s, newProfile(fx.Account.ID, "Auditors")); err != nil {
 			t.Fatal(err)
 		}
 	})
 
 	t.Run("ErrAccountNotFound", func(t *testing.T) {
 		s, _ := MustOpen(t, open)
-		if err := s.CreateProfile(ctx, newProfile("no-such-account", "Auditors")); err == nil {
+		if err := CreateProfile(ctx, s, newProfile("no-such-account", "Auditors")); err == nil {
 			t.Fatalf("CreateProfile in an unknown account: got nil error, want an error")
 		}
 	})
@@ -76,18 +76,18 @@ func testProfiles(t *testing.T, open OpenFunc) {
 		fx := MustCreateAccount(t, s, clk, false)
 		id := fx.Account.ID
 		p := newProfile(id, "Auditors")
-		if err := s.CreateProfile(ctx, p); err != nil {
+		if err := CreateProfile(ctx, s, p); err != nil {
 			t.Fatal(err)
 		}
 		created := p.CreatedAt
 
 		clk.Add(time.Hour)
 		p.Name, p.Description, p.Role, p.Permissions = "Managers", "Manage agents", audittrail.RoleAgentManager, []string{}
-		if err := s.UpdateProfile(ctx, p); err != nil {
+		if err := UpdateProfile(ctx, s, p); err != nil {
 			t.Fatal(err)
 		}
 		checkTime(t, "updated_at", p.UpdatedAt, clk.Now())
-		got, err := s.FindProfile(ctx, id, p.ID)
+		got, err := FindProfile(ctx, s, id, p.ID)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -95,15 +95,15 @@ func testProfiles(t *testing.T, open OpenFunc) {
 		checkTime(t, "created_at", got.CreatedAt, created)
 
 		p.Name = "Agent"
-		CheckCode(t, s.UpdateProfile(ctx, p), audittrail.EALREADYEXISTS)
-		if got, err = s.FindProfile(ctx, id, p.ID); err != nil {
+		CheckCode(t, UpdateProfile(ctx, s, p), audittrail.EALREADYEXISTS)
+		if got, err = FindProfile(ctx, s, id, p.ID); err != nil {
 			t.Fatal(err)
 		} else if got.Name != "Managers" {
 			t.Fatalf("name after a refused update: got %v, want %v", got.Name, "Managers")
 		}
 
 		missing := newProfile(id, "Missing")
-		CheckCode(t, s.UpdateProfile(ctx, missing), audittrail.ENOTFOUND)
+		CheckCode(t, UpdateProfile(ctx, s, missing), audittrail.ENOTFOUND)
 	})
 
 	t.Run("Delete", func(t *testing.T) {
@@ -111,15 +111,15 @@ func testProfiles(t *testing.T, open OpenFunc) {
 		fx := MustCreateAccount(t, s, clk, false)
 		id := fx.Account.ID
 		p := newProfile(id, "Auditors")
-		if err := s.CreateProfile(ctx, p); err != nil {
+		if err := CreateProfile(ctx, s, p); err != nil {
 			t.Fatal(err)
 		}
-		if err := s.DeleteProfile(ctx, id, p.ID); err != nil {
+		if err := DeleteProfile(ctx, s, id, p.ID); err != nil {
 			t.Fatal(err)
 		}
-		_, err := s.FindProfile(ctx, id, p.ID)
+		_, err := FindProfile(ctx, s, id, p.ID)
 		CheckCode(t, err, audittrail.ENOTFOUND)
-		CheckCode(t, s.DeleteProfile(ctx, id, p.ID), audittrail.ENOTFOUND)
+		CheckCode(t, DeleteProfile(ctx, s, id, p.ID), audittrail.ENOTFOUND)
 	})
 
 	t.Run("ErrConflict", func(t *testing.T) {
@@ -129,16 +129,16 @@ func testProfiles(t *testing.T, open OpenFunc) {
 		agent := fx.Profiles[3]
 		for _, login := range []string{"a1", "a2"} {
 			u := &audittrail.User{ID: audittrail.NewID("usr_"), AccountID: id, LoginName: login, Name: login, ProfileID: agent.ID, Enabled: true}
-			if err := s.CreateUser(ctx, u); err != nil {
+			if err := CreateUser(ctx, s, u); err != nil {
 				t.Fatal(err)
 			}
 		}
-		err := s.DeleteProfile(ctx, id, agent.ID)
+		err := DeleteProfile(ctx, s, id, agent.ID)
 		CheckCode(t, err, audittrail.ECONFLICT)
 		if msg := audittrail.ErrorMessage(err); !strings.Contains(msg, "2 users") {
 			t.Fatalf("message: got %q, want it to say how many users hold the profile (2 users)", msg)
 		}
-		if _, err := s.FindProfile(ctx, id, agent.ID); err != nil {
+		if _, err := FindProfile(ctx, s, id, agent.ID); err != nil {
 			t.Fatalf("profile after a refused delete: %v", err)
 		}
 	})
@@ -155,23 +155,23 @@ func testUsers(t *testing.T, open OpenFunc) {
 		fx := MustCreateAccount(t, s, clk, false)
 		clk.Add(time.Minute)
 		u := newUser(fx, "bob")
-		if err := s.CreateUser(ctx, u); err != nil {
+		if err := CreateUser(ctx, s, u); err != nil {
 			t.Fatal(err)
 		}
 		checkTime(t, "created_at", u.CreatedAt, clk.Now())
 		checkTime(t, "updated_at", u.UpdatedAt, clk.Now())
 
-		got, err := s.FindUser(ctx, fx.Account.ID, u.ID)
+		got, err := FindUser(ctx, s, fx.Account.ID, u.ID)
 		if err != nil {
 			t.Fatal(err)
 		}
 		checkUser(t, got, u)
-		if got, err = s.FindUserByLogin(ctx, fx.Account.ID, "bob"); err != nil {
+		if got, err = FindUserByLogin(ctx, s, fx.Account.ID, "bob"); err != nil {
 			t.Fatal(err)
 		}
 		checkUser(t, got, u)
 
-		us, err := s.FindUsers(ctx, fx.Account.ID)
+		us, err := FindUsers(ctx, s, fx.Account.ID)
 		if err != nil {
 			t.Fatal(err)
 		} else if len(us) != 2 {
@@ -189,14 +189,14 @@ func testUsers(t *testing.T, open OpenFunc) {
 	t.Run("ErrAlreadyExists", func(t *testing.T) {
 		s, clk := MustOpen(t, open)
 		fx := MustCreateAccount(t, s, clk, false)
-		CheckCode(t, s.CreateUser(ctx, newUser(fx, "admin")), audittrail.EALREADYEXISTS)
+		CheckCode(t, CreateUser(ctx, s, newUser(fx, "admin")), audittrail.EALREADYEXISTS)
 
 		// The same login name in another account is another user.
 		other := MustCreateAccount(t, s, clk, false)
-		if err := s.CreateUser(ctx, newUser(other, "bob")); err != nil {
+		if err := CreateUser(ctx, s, newUser(other, "bob")); err != nil {
 			t.Fatal(err)
 		}
-		if err := s.CreateUser(ctx, newUser(fx, "bob")); err != nil {
+		if err := CreateUser(ctx, s, newUser(fx, "bob")); err != nil {
 			t.Fatal(err)
 		}
 	})
@@ -207,51 +207,51 @@ func testUsers(t *testing.T, open OpenFunc) {
 		other := MustCreateAccount(t, s, clk, false)
 		u := newUser(fx, "bob")
 		u.ProfileID = other.Profiles[0].ID
-		if err := s.CreateUser(ctx, u); err == nil {
+		if err := CreateUser(ctx, s, u); err == nil {
 			t.Fatalf("CreateUser with another account's profile: got nil error, want an error")
 		}
-		_, err := s.FindUserByLogin(ctx, fx.Account.ID, "bob")
+		_, err := FindUserByLogin(ctx, s, fx.Account.ID, "bob")
 		CheckCode(t, err, audittrail.ENOTFOUND)
 	})
 
 	t.Run("ErrNotFound", func(t *testing.T) {
 		s, clk := MustOpen(t, open)
 		fx := MustCreateAccount(t, s, clk, false)
-		_, err := s.FindUser(ctx, fx.Account.ID, "usr_missing")
+		_, err := FindUser(ctx, s, fx.Account.ID, "usr_missing")
 		CheckCode(t, err, audittrail.ENOTFOUND)
-		_, err = s.FindUserByLogin(ctx, fx.Account.ID, "nobody")
+		_, err = FindUserByLogin(ctx, s, fx.Account.ID, "nobody")
 		CheckCode(t, err, audittrail.ENOTFOUND)
-		CheckCode(t, s.UpdateUser(ctx, newUser(fx, "nobody")), audittrail.ENOTFOUND)
-		CheckCode(t, s.DeleteUser(ctx, fx.Account.ID, "usr_missing"), audittrail.ENOTFOUND)
+		CheckCode(t, UpdateUser(ctx, s, newUser(fx, "nobody")), audittrail.ENOTFOUND)
+		CheckCode(t, DeleteUser(ctx, s, fx.Account.ID, "usr_missing"), audittrail.ENOTFOUND)
 	})
 
 	t.Run("Update", func(t *testing.T) {
 		s, clk := MustOpen(t, open)
 		fx := MustCreateAccount(t, s, clk, false)
 		u := newUser(fx, "bob")
-		if err := s.CreateUser(ctx, u); err != nil {
+		if err := CreateUser(ctx, s, u); err != nil {
 			t.Fatal(err)
 		}
 		created := u.CreatedAt
 
 		clk.Add(time.Hour)
 		u.LoginName, u.Name, u.Email, u.ProfileID, u.Enabled, u.PasswordHash = "robert", "Robert", "robert@example.com", fx.Profiles[2].ID, false, "$2a$10$new"
-		if err := s.UpdateUser(ctx, u); err != nil {
+		if err := UpdateUser(ctx, s, u); err != nil {
 			t.Fatal(err)
 		}
 		checkTime(t, "updated_at", u.UpdatedAt, clk.Now())
-		got, err := s.FindUser(ctx, fx.Account.ID, u.ID)
+		got, err := FindUser(ctx, s, fx.Account.ID, u.ID)
 		if err != nil {
 			t.Fatal(err)
 		}
 		checkUser(t, got, u)
 		checkTime(t, "created_at", got.CreatedAt, created)
-		_, err = s.FindUserByLogin(ctx, fx.Account.ID, "bob")
+		_, err = FindUserByLogin(ctx, s, fx.Account.ID, "bob")
 		CheckCode(t, err, audittrail.ENOTFOUND)
 
 		u.LoginName = "admin"
-		CheckCode(t, s.UpdateUser(ctx, u), audittrail.EALREADYEXISTS)
-		if got, err = s.FindUser(ctx, fx.Account.ID, u.ID); err != nil {
+		CheckCode(t, UpdateUser(ctx, s, u), audittrail.EALREADYEXISTS)
+		if got, err = FindUser(ctx, s, fx.Account.ID, u.ID); err != nil {
 			t.Fatal(err)
 		} else if got.LoginName != "robert" {
 			t.Fatalf("login name after a refused update: got %v, want %v", got.LoginName, "robert")
@@ -262,17 +262,17 @@ func testUsers(t *testing.T, open OpenFunc) {
 		s, clk := MustOpen(t, open)
 		fx := MustCreateAccount(t, s, clk, false)
 		u := newUser(fx, "bob")
-		if err := s.CreateUser(ctx, u); err != nil {
+		if err := CreateUser(ctx, s, u); err != nil {
 			t.Fatal(err)
 		}
-		if err := s.DeleteUser(ctx, fx.Account.ID, u.ID); err != nil {
+		if err := DeleteUser(ctx, s, fx.Account.ID, u.ID); err != nil {
 			t.Fatal(err)
 		}
-		_, err := s.FindUser(ctx, fx.Account.ID, u.ID)
+		_, err := FindUser(ctx, s, fx.Account.ID, u.ID)
 		CheckCode(t, err, audittrail.ENOTFOUND)
-		CheckCode(t, s.DeleteUser(ctx, fx.Account.ID, u.ID), audittrail.ENOTFOUND)
+		CheckCode(t, DeleteUser(ctx, s, fx.Account.ID, u.ID), audittrail.ENOTFOUND)
 		// The login name is free again.
-		if err := s.CreateUser(ctx, newUser(fx, "bob")); err != nil {
+		if err := CreateUser(ctx, s, newUser(fx, "bob")); err != nil {
 			t.Fatal(err)
 		}
 	})

@@ -114,7 +114,7 @@ func MustCreateAccount(tb testing.TB, s audittrail.Store, clk *Clock, enabled bo
 	if enabled {
 		on := true
 		var err error
-		if a, err = s.UpdateAccount(ctx, id, audittrail.AccountUpdate{AuditTrailEnabled: &on}); err != nil {
+		if a, err = UpdateAccount(ctx, s, id, audittrail.AccountUpdate{AuditTrailEnabled: &on}); err != nil {
 			tb.Fatalf("UpdateAccount: %v", err)
 		}
 	}

@@ -121,7 +121,7 @@ func concurrentAPI(ctx context.Context, cfg *config, round int) (float64, float6
 		return 0, 0, 0, *p
 	}
 
-	before, diskBefore := e.db.Stats(), benchkit.DiskWrites()
+	before, diskBefore := e.backend.Stats(), benchkit.DiskWrites()
 	var done atomic.Int64
 	var next atomic.Int64
 	begin := time.Now()
@@ -143,7 +143,7 @@ func concurrentAPI(ctx context.Context, cfg *config, round int) (float64, float6
 	if p := failed.Load(); p != nil {
 		return 0, 0, 0, *p
 	}
-	after, diskAfter := e.db.Stats(), benchkit.DiskWrites()
+	after, diskAfter := e.backend.Stats(), benchkit.DiskWrites()
 	commits := max(1, after.Commits-before.Commits)
 	perCommit := float64(after.Writes-before.Writes) / float64(commits)
 	return float64(done.Load()) / elapsed.Seconds(), perCommit, (diskAfter - diskBefore) / commits, nil

@@ -17,6 +17,7 @@ import (
 	athttp "github.com/audittrail/audittrail/http"
 	"github.com/audittrail/audittrail/internal/benchkit"
 	"github.com/audittrail/audittrail/sqlite"
+	"github.com/audittrail/audittrail/store"
 )
 
 const (
@@ -29,24 +30,26 @@ const (
 // over it behind a TCP listener on 127.0.0.1, an account with its audit trail
 // enabled, a publisher key and an administrator's token.
 type env struct {
-	path   string
-	db     *sqlite.DB
-	ts     *httptest.Server
-	client *http.Client
-	key    string // publisher key secret
-	token  string // user token of an administrator (audit_trail.view)
-	keep   bool
+	path    string
+	db      *store.Store
+	backend *sqlite.DB
+	ts      *httptest.Server
+	client  *http.Client
+	key     string // publisher key secret
+	token   string // user token of an administrator (audit_trail.view)
+	keep    bool
 }
 
 // newEnv opens a fresh store named name in cfg.dir. With enabledAt nil the
-// audit trail is enabled now through the store's UpdateAccount; otherwise
-// as of enabledAt (so that older dates can be filled in).
+// audit trail is enabled now; otherwise as of enabledAt (so that older
+// dates can be filled in).
 func newEnv(ctx context.Context, cfg *config, name string, enabledAt *time.Time) (*env, error) {
 	e := &env{path: filepath.Join(cfg.dir, name+".db"), keep: cfg.keep}
-	e.db = sqlite.NewDB(e.path)
-	if err := e.db.Open(); err != nil {
+	e.backend = sqlite.NewDB(e.path, nil)
+	if err := e.backend.Open(); err != nil {
 		return nil, err
 	}
+	e.db = store.New(e.backend)
 	ok := false
 	defer func() {
 		if !ok {
@@ -60,22 +63,17 @@ func newEnv(ctx context.Context, cfg *config, name string, enabledAt *time.Time)
 	if err := e.db.CreateAccount(ctx, acct, profiles, admin); err != nil {
 		return nil, fmt.Errorf("create account: %w", err)
 	}
-	if enabledAt == nil {
-		on := true
-		if _, err := e.db.UpdateAccount(ctx, accountID, audittrail.AccountUpdate{AuditTrailEnabled: &on}); err != nil {
-			return nil, fmt.Errorf("enable audit trail: %w", err)
-		}
-	} else if err := e.db.EnableAuditTrailAt(ctx, accountID, *enabledAt); err != nil {
-		return nil, fmt.Errorf("enable audit trail: %w", err)
-	}
-	key, secret := audittrail.NewPublisherKey(accountID, keyName, now)
-	if err := e.db.CreatePublisherKey(ctx, key, audittrail.HashSecret(secret)); err != nil {
-		return nil, fmt.Errorf("create publisher key: %w", err)
+	secret, err := setUpAccount(ctx, e.db, accountID, enabledAt)
+	if err != nil {
+		return nil, err
 	}
 	e.key = secret
 	e.token = audittrail.NewSecret("att_")
-	if err := e.db.CreateToken(ctx, &audittrail.Token{Hash: audittrail.HashSecret(e.token), AccountID: accountID, UserID: admin.ID,
-		ExpiresAt: now.Add(24 * time.Hour)}); err != nil {
+	err = e.db.Change(ctx, accountID, func(tx audittrail.Tx) ([]audittrail.Entry, error) {
+		return nil, tx.CreateToken(&audittrail.Token{Hash: audittrail.HashSecret(e.token), AccountID: accountID, UserID: admin.ID,
+			ExpiresAt: now.Add(24 * time.Hour)})
+	})
+	if err != nil {
 		return nil, fmt.Errorf("create token: %w", err)
 	}
 
@@ -166,10 +164,11 @@ func (e *env) do(req *http.Request, want int, buf *bytes.Buffer) error {
 // store does not expose its schema, so the baselines get it by opening a
 // sqlite.DB once (its migrations run on Open).
 func createSchema(ctx context.Context, path string) error {
-	db := sqlite.NewDB(path)
-	if err := db.Open(); err != nil {
+	b := sqlite.NewDB(path, nil)
+	if err := b.Open(); err != nil {
 		return err
 	}
+	db := store.New(b)
 	acct, _ := audittrail.NewAccount(accountID, "Benchmark", "UTC", time.Now())
 	if err := db.CreateAccount(ctx, acct, nil, nil); err != nil {
 		db.Close()
@@ -178,62 +177,41 @@ func createSchema(ctx context.Context, path string) error {
 	return db.Close()
 }
 
+// setUpAccount turns the account's audit trail on, now when enabledAt is
+// nil (as the service does) or else as of enabledAt, and makes it a
+// publisher key, returning its secret.
+func setUpAccount(ctx context.Context, db audittrail.Store, id string, enabledAt *time.Time) (string, error) {
+	key, secret := audittrail.NewPublisherKey(id, keyName, time.Now())
+	err := db.Change(ctx, id, func(tx audittrail.Tx) ([]audittrail.Entry, error) {
+		a, err := tx.FindAccount(id)
+		if err != nil {
+			return nil, err
+		}
+		at := tx.Now()
+		if enabledAt != nil {
+			at = audittrail.TruncateTime(*enabledAt)
+		}
+		a.AuditTrailEnabled, a.AuditTrailEnabledAt = true, &at
+		if err := tx.UpdateAccount(a); err != nil {
+			return nil, fmt.Errorf("enable audit trail: %w", err)
+		}
+		return nil, tx.CreatePublisherKey(key, audittrail.HashSecret(secret))
+	})
+	if err != nil {
+		return "", fmt.Errorf("set up account %s: %w", id, err)
+	}
+	return secret, nil
+}
+
 // insertRecord is the store's INSERT of a record (sqlite/record.go).
 const insertRecord = `
 	INSERT INTO records (account_id, seq, id, change_id, object_type, object_id, object_name, action_type, element,
 		old_value, new_value, date, originator_id, originator_name, originator, automatic, received_at, source, search_text)
 	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 
-// recordWhere is a copy of the store's (sqlite/record.go; its RecordQuery
-// is exported to its tests only), so that the raw query is the very SELECT
-// the store runs.
-func recordWhere(f audittrail.RecordFilter) (string, []any) {
-	where, args := []string{"account_id = ?"}, []any{f.AccountID}
-	if f.From != nil {
-		where, args = append(where, "date >= ?"), append(args, f.From.UnixMilli())
-	}
-	if f.To != nil {
-		where, args = append(where, "date <= ?"), append(args, f.To.UnixMilli())
-	}
-	if len(f.ObjectTypes) > 0 {
-		where, args = append(where, "object_type IN ("+placeholders(len(f.ObjectTypes))+")"), appendStrings(args, f.ObjectTypes)
-	}
-	if len(f.ActionTypes) > 0 {
-		where, args = append(where, "action_type IN ("+placeholders(len(f.ActionTypes))+")"), appendStrings(args, f.ActionTypes)
-	}
-	if f.Element != "" {
-		where, args = append(where, "element = ?"), append(args, f.Element)
-	}
-	if f.ObjectName != "" {
-		where, args = append(where, "object_name = ?"), append(args, f.ObjectName)
-	}
-	if f.ObjectID != "" {
-		where, args = append(where, "object_id = ?"), append(args, f.ObjectID)
-	}
-	if f.Originator != "" {
-		where, args = append(where, "(originator_id = ? OR originator_name = ?)"), append(args, f.Originator, f.Originator)
-	}
-	if f.Query != "" {
-		where, args = append(where, "instr(search_text, ?) > 0"), append(args, audittrail.SearchFold(f.Query))
-	}
-	if f.After != nil {
-		d := f.After.Date.UnixMilli()
-		where = append(where, "date <= ? AND (date < ? OR (date = ? AND seq < ?))")
-		args = append(args, d, d, d, f.After.Seq)
-	}
-	return strings.Join(where, " AND "), args
-}
-
-func placeholders(n int) string { return strings.TrimSuffix(strings.Repeat("?, ", n), ", ") }
-
-func appendStrings(args []any, ss []string) []any {
-	for _, s := range ss {
-		args = append(args, s)
-	}
-	return args
-}
-
+// recordQuery is the store's query of a page of records, with
+// benchkit.RecordColumns: the very SELECT the store runs.
 func recordQuery(f audittrail.RecordFilter) (string, []any) {
-	where, args := recordWhere(f)
+	where, args := sqlite.RecordWhere(f)
 	return `SELECT ` + benchkit.RecordColumns + ` FROM records WHERE ` + where + ` ORDER BY date DESC, seq DESC LIMIT ?`, append(args, f.Limit)
 }

@@ -2,13 +2,9 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/base32"
-	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"path/filepath"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -103,7 +99,7 @@ func ingestBaseline(ctx context.Context, cfg *config, g *benchkit.Gen, round, ba
 		if err != nil {
 			return 0, err
 		}
-		rows[i] = []any{r.AccountID, int64(i), newRecordID(), r.ChangeID, r.ObjectType, r.ObjectID, r.ObjectName, r.ActionType, r.Element,
+		rows[i] = []any{r.AccountID, int64(i), audittrail.NewRecordID(), r.ChangeID, r.ObjectType, r.ObjectID, r.ObjectName, r.ActionType, r.Element,
 			r.OldValue, r.NewValue, r.Date.UnixMilli(), r.Originator.ID, r.Originator.Name, string(originator), r.Automatic, now.UnixMilli(), r.Source,
 			audittrail.SearchText(r)}
 	}
@@ -188,13 +184,4 @@ func ingestAPI(ctx context.Context, cfg *config, g *benchkit.Gen, name string, b
 		}
 	}
 	return float64(batches*batchSize) / elapsed.Seconds(), float64(size) / float64(len(bodies)*batchSize), nil
-}
-
-// newRecordID is a copy of the store's record id (sqlite/record.go): time
-// first, so that ids made in order land at the end of the index on id.
-func newRecordID() string {
-	var b [16]byte
-	binary.BigEndian.PutUint64(b[:8], uint64(time.Now().UnixMicro())<<16)
-	rand.Read(b[6:])
-	return "rec_" + strings.ToLower(base32.StdEncoding.EncodeToString(b[:15]))
 }

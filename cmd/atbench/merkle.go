@@ -18,14 +18,13 @@ import (
 
 	"github.com/audittrail/audittrail"
 	"github.com/audittrail/audittrail/internal/benchkit"
-	"github.com/audittrail/audittrail/sqlite"
 	"github.com/audittrail/audittrail/tlog"
 )
 
 // The integrity log's benchmarks (issue 6):
 //
 //   - merkle: batch ingest with the Merkle log on versus off. The log is a
-//     build switch (-tags nomerkle, sqlite/log_off.go), so this binary is
+//     build switch (-tags nomerkle, store/log_off.go), so this binary is
 //     the "on" side and a copy of atbench built with -tags nomerkle is the
 //     "off" side, run as a child process; the rounds alternate. Target: on
 //     ≥ 0.85 × off.
@@ -370,7 +369,7 @@ func verifyBaseline(ctx context.Context, raw *sql.DB) (time.Duration, int, error
 
 // verifyOurs runs tlog.Verify over the store as `audittrail verify
 // --account` does (cmd/audittrail/verify.go, fromStorage).
-func verifyOurs(ctx context.Context, db *sqlite.DB, account, vkey string) (time.Duration, *tlog.Report, error) {
+func verifyOurs(ctx context.Context, db audittrail.Store, account, vkey string) (time.Duration, *tlog.Report, error) {
 	begin := time.Now()
 	if _, err := db.FindAccount(ctx, account); err != nil {
 		return 0, nil, err
@@ -399,7 +398,7 @@ func verifyOurs(ctx context.Context, db *sqlite.DB, account, vkey string) (time.
 // scanLeaves reads the records through the store's IterateRecordsBySeq and
 // hashes each one's canonical bytes: verify's reading and leaf hashing
 // without the stored leaves, the checkpoints and the tree.
-func scanLeaves(ctx context.Context, db *sqlite.DB) (time.Duration, error) {
+func scanLeaves(ctx context.Context, db audittrail.Store) (time.Duration, error) {
 	begin := time.Now()
 	var sink byte
 	err := db.IterateRecordsBySeq(ctx, accountID, func(r *audittrail.Record) error {

@@ -19,6 +19,7 @@ import (
 	"github.com/audittrail/audittrail"
 	"github.com/audittrail/audittrail/internal/benchkit"
 	"github.com/audittrail/audittrail/postgres"
+	"github.com/audittrail/audittrail/store"
 	"github.com/jackc/pgx/v5"
 )
 
@@ -186,10 +187,11 @@ type pgAccount struct {
 // their audit trail enabled and a publisher key each, through the store's
 // methods, as newEnv does on SQLite; then it closes the store.
 func pgSetup(ctx context.Context, url string, ids ...string) ([]pgAccount, error) {
-	db := postgres.NewDB(url)
-	if err := db.Open(); err != nil {
+	b := postgres.NewDB(url, nil)
+	if err := b.Open(); err != nil {
 		return nil, err
 	}
+	db := store.New(b)
 	defer db.Close()
 	var out []pgAccount
 	for _, id := range ids {
@@ -200,13 +202,9 @@ func pgSetup(ctx context.Context, url string, ids ...string) ([]pgAccount, error
 		if err := db.CreateAccount(ctx, acct, profiles, admin); err != nil {
 			return nil, fmt.Errorf("create account %s: %w", id, err)
 		}
-		on := true
-		if _, err := db.UpdateAccount(ctx, id, audittrail.AccountUpdate{AuditTrailEnabled: &on}); err != nil {
-			return nil, fmt.Errorf("enable audit trail: %w", err)
-		}
-		key, secret := audittrail.NewPublisherKey(id, keyName, now)
-		if err := db.CreatePublisherKey(ctx, key, audittrail.HashSecret(secret)); err != nil {
-			return nil, fmt.Errorf("create publisher key: %w", err)
+		secret, err := setUpAccount(ctx, db, id, nil)
+		if err != nil {
+			return nil, err
 		}
 		out = append(out, pgAccount{id: id, key: secret})
 	}

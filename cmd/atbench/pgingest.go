@@ -13,6 +13,7 @@ import (
 	athttp "github.com/audittrail/audittrail/http"
 	"github.com/audittrail/audittrail/internal/benchkit"
 	"github.com/audittrail/audittrail/postgres"
+	"github.com/audittrail/audittrail/store"
 	"github.com/audittrail/audittrail/tlog"
 	"github.com/jackc/pgx/v5"
 )
@@ -158,7 +159,7 @@ func pgIngestRaw(withLog bool) pgSide {
 			b := &all[i]
 			for range batchSize {
 				r := g.Item(now).Record(accountID, keyName, now)
-				r.ID, r.Seq, r.ReceivedAt = newRecordID(), next, audittrail.TruncateTime(now)
+				r.ID, r.Seq, r.ReceivedAt = audittrail.NewRecordID(), next, audittrail.TruncateTime(now)
 				next++
 				row, err := recordRow(r)
 				if err != nil {
@@ -233,10 +234,11 @@ func pgIngestStore(ctx context.Context, cfg *config, p *pgRun, round int, seed u
 	if _, err := pgSetup(ctx, url, accountID); err != nil {
 		return 0, usage{}, err
 	}
-	db := postgres.NewDB(url)
-	if err := db.Open(); err != nil {
+	b := postgres.NewDB(url, nil)
+	if err := b.Open(); err != nil {
 		return 0, usage{}, err
 	}
+	db := store.New(b)
 	defer db.Close()
 	g := benchkit.NewGen(seed)
 	now := time.Now()
@@ -337,10 +339,11 @@ func pgIngestProfiled(ctx context.Context, cfg *config, p *pgRun, batches int) (
 	if err != nil {
 		return 0, err
 	}
-	db := postgres.NewDB(url)
-	if err := db.Open(); err != nil {
+	b := postgres.NewDB(url, nil)
+	if err := b.Open(); err != nil {
 		return 0, err
 	}
+	db := store.New(b)
 	defer db.Close()
 	catalog, err := audittrail.NewCatalog(nil)
 	if err != nil {

@@ -102,7 +102,7 @@ func pgPurgeSide(ctx context.Context, cfg *config, p *pgRun, kind string, round 
 	}
 	defer p.dropSchema(schema)
 	url := p.schemaURL(schema, schema)
-	db := postgres.NewDB(url) // the store's migrations and partitions
+	db := postgres.NewDB(url, nil) // the store's migrations and partitions
 	if err := db.Open(); err != nil {
 		return 0, detail, usage{}, err
 	}
@@ -219,7 +219,7 @@ func pgPurgeFill(ctx context.Context, conn *pgx.Conn, n int, start, end time.Tim
 		for i := range k {
 			date := start.Add(time.Duration(done+i) * step)
 			r := g.Item(time.Time{}).Record(accountID, keyName, date)
-			r.ID, r.Seq, r.ReceivedAt = newRecordID(), int64(done+i), audittrail.TruncateTime(date)
+			r.ID, r.Seq, r.ReceivedAt = audittrail.NewRecordID(), int64(done+i), audittrail.TruncateTime(date)
 			row, err := recordRow(r)
 			if err != nil {
 				return err

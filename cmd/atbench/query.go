@@ -13,6 +13,7 @@ import (
 	"github.com/audittrail/audittrail"
 	athttp "github.com/audittrail/audittrail/http"
 	"github.com/audittrail/audittrail/internal/benchkit"
+	"github.com/audittrail/audittrail/sqlite"
 )
 
 const (
@@ -66,7 +67,7 @@ func benchQuery(ctx context.Context, cfg *config) ([]benchkit.Result, error) {
 		return nil, fmt.Errorf("-query-filter: %w", err)
 	}
 
-	where, args := recordWhere(f)
+	where, args := sqlite.RecordWhere(f)
 	var matches int
 	if err := raw.QueryRowContext(ctx, `SELECT COUNT(*) FROM records WHERE `+where, args...).Scan(&matches); err != nil {
 		return nil, err

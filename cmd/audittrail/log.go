@@ -26,7 +26,7 @@ func (k *keyFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&k.File, "checkpoint-key-file", "", "file holding the Ed25519 note key that signs checkpoints (default: checkpoint.key in --data, or with --db a key kept in the database; created on first start)")
 }
 
-// keyStore is a store that keeps the checkpoint key for every replica.
+// keyStore is a backend that keeps the checkpoint key for every replica.
 type keyStore interface {
 	LoadOrCreateKey(ctx context.Context, name string, create func() (string, error)) (string, error)
 }
@@ -43,7 +43,11 @@ func (k *keyFlags) signer(ctx context.Context, store audittrail.Store, s *storag
 			return "", errors.New("no checkpoint key has been made yet: start the service once")
 		}
 	}
-	if ks, ok := store.(keyStore); ok && k.File == "" {
+	var b audittrail.Backend
+	if bs, ok := store.(interface{ Backend() audittrail.Backend }); ok {
+		b = bs.Backend()
+	}
+	if ks, ok := b.(keyStore); ok && k.File == "" {
 		skey, err := ks.LoadOrCreateKey(ctx, checkpointKeyName, generate)
 		if err != nil {
 			return nil, fmt.Errorf("checkpoint key: %w", err)

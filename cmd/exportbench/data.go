@@ -13,6 +13,7 @@ import (
 	"github.com/audittrail/audittrail/export"
 	"github.com/audittrail/audittrail/internal/benchkit"
 	"github.com/audittrail/audittrail/sqlite"
+	"github.com/audittrail/audittrail/store"
 	"github.com/xuri/excelize/v2"
 )
 
@@ -70,10 +71,11 @@ func prepare(ctx context.Context, cfg *config, dir string) (*dataset, error) {
 // months or so (inside the 13-month retention window, so that the server's
 // purge at start keeps them all), oldest first, 5,000 per AppendRecords.
 func fillStore(ctx context.Context, d *dataset, n int) error {
-	db := sqlite.NewDB(d.dbPath)
-	if err := db.Open(); err != nil {
+	b := sqlite.NewDB(d.dbPath, nil)
+	if err := b.Open(); err != nil {
 		return err
 	}
+	db := store.New(b)
 	defer db.Close()
 
 	now := time.Now()
@@ -84,13 +86,24 @@ func fillStore(ctx context.Context, d *dataset, n int) error {
 		return fmt.Errorf("create account: %w", err)
 	}
 	d.token = audittrail.NewSecret("att_")
-	if err := db.CreateToken(ctx, &audittrail.Token{Hash: audittrail.HashSecret(d.token), AccountID: accountID, UserID: admin.ID,
-		ExpiresAt: now.Add(24 * time.Hour)}); err != nil {
-		return fmt.Errorf("create token: %w", err)
-	}
 	start, end := audittrail.DefaultRetention.Start(now).Add(30*24*time.Hour), now.Add(-time.Minute)
-	if err := db.EnableAuditTrailAt(ctx, accountID, start.Add(-time.Hour)); err != nil {
-		return fmt.Errorf("enable audit trail: %w", err)
+	// The token, and the audit trail enabled in the past: a change of the
+	// account that only a benchmark (or the demo) makes.
+	err := db.Change(ctx, accountID, func(tx audittrail.Tx) ([]audittrail.Entry, error) {
+		if err := tx.CreateToken(&audittrail.Token{Hash: audittrail.HashSecret(d.token), AccountID: accountID, UserID: admin.ID,
+			ExpiresAt: now.Add(24 * time.Hour)}); err != nil {
+			return nil, fmt.Errorf("create token: %w", err)
+		}
+		a, err := tx.FindAccount(accountID)
+		if err != nil {
+			return nil, err
+		}
+		at := audittrail.TruncateTime(start.Add(-time.Hour))
+		a.AuditTrailEnabled, a.AuditTrailEnabledAt = true, &at
+		return nil, tx.UpdateAccount(a)
+	})
+	if err != nil {
+		return fmt.Errorf("set up account: %w", err)
 	}
 
 	// Every date distinct, to the millisecond, so that a `from` selects

@@ -8,7 +8,7 @@
 //	go run ./cmd/exportbench -cpuprofile /tmp/eb  # + CPU profiles of the export code run in-process
 //
 // It builds cmd/audittrail, fills a data directory through the store
-// (sqlite.DB.AppendRecords, 5,000 records per call), starts `audittrail
+// (the store's AppendRecords, 5,000 records per call), starts `audittrail
 // serve` on it and then, rounds alternating with their baselines:
 //
 //   - xlsx: GET .../records/export.xlsx, timed until the body has been read,
@@ -65,7 +65,7 @@ func run(ctx context.Context, args []string) error {
 	fs.BoolVar(&cfg.keep, "keep", false, "keep the temporary directory (binary, data, server log) after the run")
 	fs.StringVar(&cfg.bin, "bin", "", "audittrail binary to run (default: go build ./cmd/audittrail into the temp dir)")
 	fs.DurationVar(&cfg.sample, "sample", 20*time.Millisecond, "interval of the server's RSS samples")
-	fs.StringVar(&cfg.cpuprofile, "cpuprofile", "", "after the rounds, run each export and its baseline in-process (export.Write over sqlite.DB to io.Discard) 5 times under the CPU profiler: PREFIX-{xlsx,csv}{,-baseline}.pprof")
+	fs.StringVar(&cfg.cpuprofile, "cpuprofile", "", "after the rounds, run each export and its baseline in-process (export.Write over the store to io.Discard) 5 times under the CPU profiler: PREFIX-{xlsx,csv}{,-baseline}.pprof")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}

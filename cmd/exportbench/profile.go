@@ -13,6 +13,7 @@ import (
 	athttp "github.com/audittrail/audittrail/http"
 	"github.com/audittrail/audittrail/internal/benchkit"
 	"github.com/audittrail/audittrail/sqlite"
+	"github.com/audittrail/audittrail/store"
 )
 
 // profileReps is how many times each export runs under the profiler, so
@@ -44,10 +45,11 @@ func profileInProcess(ctx context.Context, cfg *config, d *dataset) error {
 	d.rows = nil
 	runtime.GC()
 
-	db := sqlite.NewDB(d.dbPath)
-	if err := db.Open(); err != nil {
+	b := sqlite.NewDB(d.dbPath, nil)
+	if err := b.Open(); err != nil {
 		return err
 	}
+	db := store.New(b)
 	defer db.Close()
 	for _, format := range []string{export.FormatXLSX, export.FormatCSV} {
 		q := url.Values{}
@@ -91,7 +93,7 @@ func profileInProcess(ctx context.Context, cfg *config, d *dataset) error {
 }
 
 // exportInProcess runs one export as the server's handler does, to io.Discard.
-func exportInProcess(ctx context.Context, d *dataset, db *sqlite.DB, format string, f audittrail.RecordFilter) error {
+func exportInProcess(ctx context.Context, d *dataset, db audittrail.Store, format string, f audittrail.RecordFilter) error {
 	begin := time.Now()
 	if format == export.FormatXLSX {
 		if err := export.CheckSize(ctx, db, f); err != nil {
@@ -107,6 +109,6 @@ func exportInProcess(ctx context.Context, d *dataset, db *sqlite.DB, format stri
 	if err != nil {
 		return err
 	}
-	fmt.Printf("  %s in-process (export.Write over sqlite.DB): %s records, %s bytes in %s\n", format, benchkit.Commas(int64(n)), benchkit.Commas(cw.n), benchkit.Secs(time.Since(begin)))
+	fmt.Printf("  %s in-process (export.Write over the store): %s records, %s bytes in %s\n", format, benchkit.Commas(int64(n)), benchkit.Commas(cw.n), benchkit.Secs(time.Since(begin)))
 	return nil
 }

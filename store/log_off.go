@@ -1,6 +1,6 @@
 //go:build nomerkle
 
-package sqlite
+package store
 
 // merkleLog is off: a benchmark build (see log_on.go).
 const merkleLog = false

@@ -1,6 +1,6 @@
 //go:build !nomerkle
 
-package sqlite
+package store
 
 // merkleLog is on in every real build; `-tags nomerkle` switches it off, for
 // the benchmark that measures what the log costs (docs/BENCHMARKS.md).

@@ -1,11 +1,10 @@
-package sqlite
+package audittrail
 
 import (
 	"encoding/json"
 	"reflect"
 	"testing"
 
-	"github.com/audittrail/audittrail"
 )
 
 // originators are stored forms, as json.Marshal writes them, and others
@@ -31,13 +30,13 @@ func TestDecodeOriginator(t *testing.T) {
 		checkDecodeOriginator(t, s)
 	}
 	// What the store writes decodes on the fast path.
-	for _, o := range []audittrail.Originator{{ID: "o", Name: "n"}, {ID: "o", Name: "n", LoginName: "l", EmployeeID: "e",
+	for _, o := range []Originator{{ID: "o", Name: "n"}, {ID: "o", Name: "n", LoginName: "l", EmployeeID: "e",
 		Profiles: []string{"p"}, UserAgent: "u", AuthType: "a", IsLPA: true}} {
 		b, err := json.Marshal(o)
 		if err != nil {
 			t.Fatal(err)
 		}
-		var got audittrail.Originator
+		var got Originator
 		if !decodeOriginatorFast(string(b), &got) || !reflect.DeepEqual(got, o) {
 			t.Errorf("decodeOriginatorFast(%s): got %+v, want %+v on the fast path", b, got, o)
 		}
@@ -53,13 +52,13 @@ func FuzzDecodeOriginator(f *testing.F) {
 
 func checkDecodeOriginator(t *testing.T, s string) {
 	t.Helper()
-	var got, want audittrail.Originator
-	err := decodeOriginator(s, &got)
+	var got, want Originator
+	err := DecodeOriginator(s, &got)
 	wantErr := json.Unmarshal([]byte(s), &want)
 	if (err == nil) != (wantErr == nil) {
-		t.Fatalf("decodeOriginator(%q): got error %v, want %v", s, err, wantErr)
+		t.Fatalf("DecodeOriginator(%q): got error %v, want %v", s, err, wantErr)
 	}
 	if err == nil && !reflect.DeepEqual(got, want) {
-		t.Fatalf("decodeOriginator(%q): got %#v, want %#v", s, got, want)
+		t.Fatalf("DecodeOriginator(%q): got %#v, want %#v", s, got, want)
 	}
 }
