@@ -96,8 +96,11 @@ type DB struct {
 	now func() time.Time // the backend's clock, read once per transaction (Tx.Now)
 
 	// instance tells this DB's announcements of commits (AnnounceCommit)
-	// from the other processes', which ListenCommits reports.
+	// from the other processes', which ListenCommits reports; schema is
+	// the schema it uses, since the channel of the announcements is the
+	// database's, which other schemas share.
 	instance string
+	schema   string
 
 	pool      *pgxpool.Pool
 	closed    atomic.Bool
@@ -336,6 +339,7 @@ func (db *DB) migrate(ctx context.Context) error {
 		conn.QueryRow(ctx, `SHOW search_path`).Scan(&path)
 		return fmt.Errorf("postgres: no schema to use: the search_path (%s) names no schema that exists; create it, or set search_path in the URL", path)
 	}
+	db.schema = *schema
 
 	pending, err := pendingMigrations(ctx, conn, names)
 	if err != nil {
