@@ -9,11 +9,7 @@ import (
 // FindProfiles returns the profiles of an account by name; none for an
 // unknown account.
 func (tx *txn) FindProfiles(accountID string) ([]*audittrail.Profile, error) {
-	rows, err := tx.query(`SELECT `+profileColumns+` FROM profiles WHERE account_id = $1 ORDER BY name COLLATE "C"`, accountID)
-	if err != nil {
-		return nil, err
-	}
-	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (*audittrail.Profile, error) { return scanProfile(row) })
+	return collect(tx, scanProfile, `SELECT `+profileColumns+` FROM profiles WHERE account_id = $1 ORDER BY name COLLATE "C"`, accountID)
 }
 
 // FindProfile returns ENOTFOUND.
@@ -68,11 +64,7 @@ func scanProfile(row pgx.Row) (*audittrail.Profile, error) {
 // FindUsers returns the users of an account by login name; none for an
 // unknown account.
 func (tx *txn) FindUsers(accountID string) ([]*audittrail.User, error) {
-	rows, err := tx.query(`SELECT `+userColumns+` FROM users WHERE account_id = $1 ORDER BY login_name COLLATE "C"`, accountID)
-	if err != nil {
-		return nil, err
-	}
-	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (*audittrail.User, error) { return scanUser(row) })
+	return collect(tx, scanUser, `SELECT `+userColumns+` FROM users WHERE account_id = $1 ORDER BY login_name COLLATE "C"`, accountID)
 }
 
 // FindUser returns ENOTFOUND.

@@ -481,6 +481,18 @@ func (db *DB) Update(ctx context.Context, fn func(audittrail.Tx) error) error {
 	return db.write(ctx, func(tx *txn) error { return fn(tx) })
 }
 
+// collect runs query and returns its rows, each scanned by scan.
+func collect[T any](tx *txn, scan func(pgx.Row) (T, error), query string, args ...any) ([]T, error) {
+	rows, err := tx.query(query, args...)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (T, error) { return scan(row) })
+}
+
+// scanID scans a row of one id.
+func scanID(row pgx.Row) (id string, err error) { return id, row.Scan(&id) }
+
 // read runs fn on the pool, outside a transaction: each statement of fn
 // sees the database as of its own start. It serves this package's own reads
 // of one statement (Ping, LoadOrCreateKey).
