@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"reflect"
 	"testing"
-
 )
 
 // originators are stored forms, as json.Marshal writes them, and others
@@ -12,6 +11,9 @@ import (
 var originators = []string{
 	`{"id":"o-1","name":"Olivia Admin"}`,
 	`{"id":"o-1","name":"Olivia Admin","login_name":"olivia","employee_id":"E1","profiles":["Administrator","Agent"],"user_agent":"curl/8","auth_type":"sso","is_lpa":true}`,
+	// jsonb's forms: one space after each colon and comma.
+	`{"id": "o-1", "name": "Olivia Admin"}`, `{"id": "a", "is_lpa": true, "profiles": ["Administrator", "Agent"]}`, `{"profiles": []}`,
+	`{"id":  "a"}`, `{"id": "a",  "name": "b"}`, `{"profiles": ["a",  "b"]}`, `{"id" : "a"}`,
 	`{"id":"","name":""}`, `{}`, `{"id":"a","profiles":[]}`, `{"is_lpa":false}`, `{"id":"Zoë","name":"日本語 🎉"}`,
 	`{"id":"a","id":"b"}`, `{"profiles":["a"],"profiles":["b","c"]}`, `{"is_lpa":true,"is_lpa":false}`,
 	// json.Unmarshal's business: escapes, spaces, case, nulls, other keys,
@@ -23,7 +25,7 @@ var originators = []string{
 	`{"is_lpa":tru}`, `{"is_lpa":truex}`, `[]`, `null`, `""`, ``, `{`, `}`, `{"id"}`, `{"id":}`,
 }
 
-// TestDecodeOriginator checks that decodeOriginator answers what
+// TestDecodeOriginator checks that DecodeOriginator answers what
 // json.Unmarshal answers, error or value.
 func TestDecodeOriginator(t *testing.T) {
 	for _, s := range originators {
@@ -40,6 +42,12 @@ func TestDecodeOriginator(t *testing.T) {
 		if !decodeOriginatorFast(string(b), &got) || !reflect.DeepEqual(got, o) {
 			t.Errorf("decodeOriginatorFast(%s): got %+v, want %+v on the fast path", b, got, o)
 		}
+	}
+	// And what PostgreSQL prints of a jsonb column.
+	jsonb := `{"id": "o", "name": "n", "is_lpa": true, "profiles": ["p", "q"], "auth_type": "a"}`
+	want := Originator{ID: "o", Name: "n", IsLPA: true, Profiles: []string{"p", "q"}, AuthType: "a"}
+	if got := (Originator{}); !decodeOriginatorFast(jsonb, &got) || !reflect.DeepEqual(got, want) {
+		t.Errorf("decodeOriginatorFast(%s): got %+v, want %+v on the fast path", jsonb, got, want)
 	}
 }
 

@@ -45,6 +45,13 @@ type Backend interface {
 // Tx is a transaction of a Backend. Every method that touches an account's
 // data takes the account id and scopes its queries by it. Now is the
 // transaction's clock, read once when it began.
+//
+// The Tx that a Store hands to the functions of View and Change sets first
+// what the store decides for every backend: the ids of new profiles, users
+// and keys (when empty), created and updated times (by Now), the
+// account's default timezone, and it checks that a user's profile is one
+// of the account's (EVALIDATION) and that no user holds a profile being
+// deleted (ECONFLICT). A backend's own Tx is given rows with those set.
 type Tx interface {
 	Now() time.Time
 
@@ -80,9 +87,11 @@ type PeopleTx interface {
 	// CreateProfile returns EALREADYEXISTS when the name is taken in the account.
 	CreateProfile(p *Profile) error
 	// UpdateProfile stores p's name, description, role, permissions and
-	// updated time. Returns ENOTFOUND, EALREADYEXISTS.
+	// updated time, and sets its other fields as stored. Returns
+	// ENOTFOUND, EALREADYEXISTS.
 	UpdateProfile(p *Profile) error
-	// DeleteProfile returns ENOTFOUND, or ECONFLICT while users hold it.
+	// DeleteProfile returns ENOTFOUND, or (through a Store) ECONFLICT
+	// while users hold it.
 	DeleteProfile(accountID, id string) error
 
 	FindUsers(accountID string) ([]*User, error)
@@ -90,10 +99,12 @@ type PeopleTx interface {
 	FindUser(accountID, id string) (*User, error)
 	FindUserByLogin(accountID, loginName string) (*User, error)
 	// CreateUser returns EALREADYEXISTS when the login name is taken in the
-	// account, EVALIDATION when its profile is not one of the account's.
+	// account, and (through a Store) EVALIDATION when its profile is not
+	// one of the account's.
 	CreateUser(u *User) error
-	// UpdateUser stores every field of u. Returns ENOTFOUND,
-	// EALREADYEXISTS, EVALIDATION as CreateUser.
+	// UpdateUser stores every field of u but its created time, which it
+	// sets as stored. Returns ENOTFOUND, EALREADYEXISTS, EVALIDATION as
+	// CreateUser.
 	UpdateUser(u *User) error
 	// DeleteUser deletes the user and their tokens. Returns ENOTFOUND.
 	DeleteUser(accountID, id string) error

@@ -67,9 +67,5 @@ func (tx *txn) UpdateAccount(a *audittrail.Account) error {
 
 // FindAccountIDs returns the ids of all accounts, in order.
 func (tx *txn) FindAccountIDs() ([]string, error) {
-	rows, err := tx.query(`SELECT id FROM accounts ORDER BY id COLLATE "C"`)
-	if err != nil {
-		return nil, err
-	}
-	return pgx.CollectRows(rows, pgx.RowTo[string])
+	return collect(tx, scanID, `SELECT id FROM accounts ORDER BY id COLLATE "C"`)
 }

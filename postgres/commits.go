@@ -16,6 +16,7 @@ const commitChannel = "audittrail_commits"
 // announcement is the payload of a notification on commitChannel.
 type announcement struct {
 	Instance  string `json:"i"` // the DB that committed (DB.instance)
+	Schema    string `json:"s"` // its schema
 	AccountID string `json:"a"`
 	FirstSeq  int64  `json:"f"`
 	EndSeq    int64  `json:"e"`
@@ -25,7 +26,7 @@ type announcement struct {
 // PostgreSQL delivers the notification to the listeners when, and only if,
 // the transaction commits.
 func (tx *txn) AnnounceCommit(c audittrail.Commit) error {
-	payload, err := json.Marshal(announcement{Instance: tx.db.instance, AccountID: c.AccountID, FirstSeq: c.FirstSeq, EndSeq: c.EndSeq})
+	payload, err := json.Marshal(announcement{Instance: tx.db.instance, Schema: tx.db.schema, AccountID: c.AccountID, FirstSeq: c.FirstSeq, EndSeq: c.EndSeq})
 	if err != nil {
 		return err
 	}
@@ -35,8 +36,9 @@ func (tx *txn) AnnounceCommit(c audittrail.Commit) error {
 
 // ListenCommits listens on commitChannel, on a connection of its own
 // (outside the pool), and calls fn with each commit announced by another
-// DB, until ctx ends or the connection fails. Its own announcements are
-// left out: the Store announced them already, when they committed.
+// DB on the same schema, until ctx ends or the connection fails. Its own
+// announcements are left out: the Store announced them already, when they
+// committed.
 func (db *DB) ListenCommits(ctx context.Context, fn func(audittrail.Commit)) error {
 	if db.pool == nil || db.closed.Load() {
 		return errClosed
@@ -61,7 +63,7 @@ func (db *DB) ListenCommits(ctx context.Context, fn func(audittrail.Commit)) err
 		if err := json.Unmarshal([]byte(n.Payload), &a); err != nil {
 			return fmt.Errorf("postgres: notification on %s: %w", commitChannel, err)
 		}
-		if a.Instance != db.instance {
+		if a.Instance != db.instance && a.Schema == db.schema {
 			fn(audittrail.Commit{AccountID: a.AccountID, FirstSeq: a.FirstSeq, EndSeq: a.EndSeq})
 		}
 	}

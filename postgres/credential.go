@@ -22,11 +22,7 @@ func (tx *txn) CreatePublisherKey(k *audittrail.PublisherKey, hash []byte) error
 // FindPublisherKeys returns the keys of an account, revoked ones included,
 // oldest first; none for an unknown account.
 func (tx *txn) FindPublisherKeys(accountID string) ([]*audittrail.PublisherKey, error) {
-	rows, err := tx.query(`SELECT `+keyColumns+` FROM publisher_keys WHERE account_id = $1 ORDER BY created_at, id COLLATE "C"`, accountID)
-	if err != nil {
-		return nil, err
-	}
-	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (*audittrail.PublisherKey, error) { return scanKey(row) })
+	return collect(tx, scanKey, `SELECT `+keyColumns+` FROM publisher_keys WHERE account_id = $1 ORDER BY created_at, id COLLATE "C"`, accountID)
 }
 
 // FindPublisherKey returns ENOTFOUND.

@@ -1,8 +1,10 @@
 // Package postgres is the PostgreSQL storage of audittrail, for when one
 // machine is not enough: any number of stateless `audittrail serve`
 // replicas share one database (PostgreSQL 15 or later), each with a DB of
-// this package. It implements audittrail.Store and passes the same
-// conformance suite (storetest) as the embedded SQLite store.
+// this package. It is an audittrail.Backend (and an
+// audittrail.CommitListener): the rules of storage are package store's,
+// over it (store.New), which passes the same conformance suite (storetest)
+// as over the embedded SQLite store.
 //
 // It is built on pgx (github.com/jackc/pgx/v5) and its pool, pgxpool. A DB
 // holds at most MaxConns connections (10 unless MaxConns or the URL's
@@ -71,9 +73,10 @@
 //
 // # Locks: many replicas writing at once
 //
-// Writes run in READ COMMITTED transactions. The one place that assigns
-// seqs and extends an account's Merkle tree is the append transaction, and
-// it starts by locking the account's row (SELECT ... FOR NO KEY UPDATE,
+// Writes (Update) run in READ COMMITTED transactions. The one place that
+// assigns seqs and extends an account's Merkle tree is the append
+// transaction (the store's), and it starts by locking the account's row
+// (LockAccount: SELECT ... FOR NO KEY UPDATE,
 // which excludes the other appends and changes of the account but not the
 // foreign key checks of rows that refer to it). Holding it, the append
 // reads next_seq and the tree's compact range, looks up the idempotency
@@ -101,9 +104,19 @@
 // Once a write has begun, it runs to its end under a context of its own
 // (at most a minute), whatever happens to the caller's: its outcome is the
 // truth, never a write the caller gave up on that committed all the same.
-// Reads run on the pool outside a transaction, each statement on its own
-// snapshot; IterateRecords reads a page per statement and holds no
-// connection between pages.
+// Reads (View) run in READ ONLY, REPEATABLE READ transactions, every
+// statement on the snapshot of the first.
+//
+// # Commits across replicas
+//
+// A transaction that appends records announces them (AnnounceCommit) with
+// pg_notify on the channel audittrail_commits, which PostgreSQL delivers
+// when, and only if, it commits. ListenCommits LISTENs on that channel on
+// a connection of its own, outside the pool, and reports what the other
+// DBs of the same schema announced (the payload names the DB, a random id,
+// and the schema, since the channel is the whole database's): a Store with
+// subscribers passes those commits on, beside its own, which it announced
+// itself when they committed and so hears once.
 //
 // # Append-only, and least privilege
 //

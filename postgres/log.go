@@ -109,11 +109,7 @@ func (tx *txn) LeafHashes(accountID string) (leaves [][]byte, purged map[int64]b
 // FindAccountsBehind returns the accounts whose tree is smaller than their
 // next seq.
 func (tx *txn) FindAccountsBehind() ([]string, error) {
-	rows, err := tx.query(`SELECT id FROM accounts WHERE tree_size < next_seq ORDER BY id COLLATE "C"`)
-	if err != nil {
-		return nil, err
-	}
-	return pgx.CollectRows(rows, pgx.RowTo[string])
+	return collect(tx, scanID, `SELECT id FROM accounts WHERE tree_size < next_seq ORDER BY id COLLATE "C"`)
 }
 
 // InsertCheckpoint stores cp.
@@ -144,11 +140,7 @@ func (tx *txn) LatestCheckpoint(accountID string) (*audittrail.Checkpoint, error
 
 // FindCheckpoints returns every checkpoint of the account, oldest first.
 func (tx *txn) FindCheckpoints(accountID string) ([]*audittrail.Checkpoint, error) {
-	rows, err := tx.query(`SELECT `+checkpointColumns+` FROM checkpoints WHERE account_id = $1 ORDER BY id`, accountID)
-	if err != nil {
-		return nil, err
-	}
-	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (*audittrail.Checkpoint, error) { return scanCheckpoint(row) })
+	return collect(tx, scanCheckpoint, `SELECT `+checkpointColumns+` FROM checkpoints WHERE account_id = $1 ORDER BY id`, accountID)
 }
 
 // purgeBatch is the most rows one step of the purge deletes one by one.

@@ -9,11 +9,7 @@ import (
 // FindProfiles returns the profiles of an account by name; none for an
 // unknown account.
 func (tx *txn) FindProfiles(accountID string) ([]*audittrail.Profile, error) {
-	rows, err := tx.query(`SELECT `+profileColumns+` FROM profiles WHERE account_id = $1 ORDER BY name COLLATE "C"`, accountID)
-	if err != nil {
-		return nil, err
-	}
-	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (*audittrail.Profile, error) { return scanProfile(row) })
+	return collect(tx, scanProfile, `SELECT `+profileColumns+` FROM profiles WHERE account_id = $1 ORDER BY name COLLATE "C"`, accountID)
 }
 
 // FindProfile returns ENOTFOUND.
@@ -68,11 +64,7 @@ func scanProfile(row pgx.Row) (*audittrail.Profile, error) {
 // FindUsers returns the users of an account by login name; none for an
 // unknown account.
 func (tx *txn) FindUsers(accountID string) ([]*audittrail.User, error) {
-	rows, err := tx.query(`SELECT `+userColumns+` FROM users WHERE account_id = $1 ORDER BY login_name COLLATE "C"`, accountID)
-	if err != nil {
-		return nil, err
-	}
-	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (*audittrail.User, error) { return scanUser(row) })
+	return collect(tx, scanUser, `SELECT `+userColumns+` FROM users WHERE account_id = $1 ORDER BY login_name COLLATE "C"`, accountID)
 }
 
 // FindUser returns ENOTFOUND.
@@ -87,12 +79,9 @@ func (tx *txn) FindUserByLogin(accountID, loginName string) (*audittrail.User, e
 	return u, translate(err, txkit.LoginNotFound(loginName), "")
 }
 
-// CreateUser inserts u. Returns EVALIDATION when the profile is not one of
-// the account's, EALREADYEXISTS when the login name is taken.
+// CreateUser inserts u, whose profile is one of its account's. Returns
+// EALREADYEXISTS when the login name is taken.
 func (tx *txn) CreateUser(u *audittrail.User) error {
-	if err := tx.checkUserProfile(u); err != nil {
-		return err
-	}
 	_, err := tx.exec(`
 		INSERT INTO users (account_id, id, login_name, name, email, profile_id, enabled, password_hash, created_at, updated_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
@@ -101,15 +90,9 @@ func (tx *txn) CreateUser(u *audittrail.User) error {
 }
 
 // UpdateUser stores every field of u but its created time, which it sets as
-// stored. Returns ENOTFOUND, EVALIDATION when the profile is not one of the
-// account's, EALREADYEXISTS when the login name is taken.
+// stored; its profile is one of its account's. Returns ENOTFOUND,
+// EALREADYEXISTS when the login name is taken.
 func (tx *txn) UpdateUser(u *audittrail.User) error {
-	if _, err := tx.FindUser(u.AccountID, u.ID); err != nil {
-		return err
-	}
-	if err := tx.checkUserProfile(u); err != nil {
-		return err
-	}
 	err := tx.queryRow(`
 		UPDATE users SET login_name = $1, name = $2, email = $3, profile_id = $4, enabled = $5, password_hash = $6, updated_at = $7
 		WHERE account_id = $8 AND id = $9
@@ -137,15 +120,4 @@ func scanUser(row pgx.Row) (*audittrail.User, error) {
 	}
 	u.CreatedAt, u.UpdatedAt = utc(u.CreatedAt), utc(u.UpdatedAt)
 	return &u, nil
-}
-
-// checkUserProfile refuses a user whose profile is not one of its account's.
-func (tx *txn) checkUserProfile(u *audittrail.User) error {
-	var n int
-	if err := tx.queryRow(`SELECT count(*) FROM profiles WHERE account_id = $1 AND id = $2`, u.AccountID, u.ProfileID).Scan(&n); err != nil {
-		return err
-	} else if n == 0 {
-		return txkit.ProfileUnknown(u.ProfileID)
-	}
-	return nil
 }

@@ -96,8 +96,11 @@ type DB struct {
 	now func() time.Time // the backend's clock, read once per transaction (Tx.Now)
 
 	// instance tells this DB's announcements of commits (AnnounceCommit)
-	// from the other processes', which ListenCommits reports.
+	// from the other processes', which ListenCommits reports; schema is
+	// the schema it uses, since the channel of the announcements is the
+	// database's, which other schemas share.
 	instance string
+	schema   string
 
 	pool      *pgxpool.Pool
 	closed    atomic.Bool
@@ -336,6 +339,7 @@ func (db *DB) migrate(ctx context.Context) error {
 		conn.QueryRow(ctx, `SHOW search_path`).Scan(&path)
 		return fmt.Errorf("postgres: no schema to use: the search_path (%s) names no schema that exists; create it, or set search_path in the URL", path)
 	}
+	db.schema = *schema
 
 	pending, err := pendingMigrations(ctx, conn, names)
 	if err != nil {
@@ -476,6 +480,18 @@ func (db *DB) View(ctx context.Context, fn func(audittrail.Tx) error) error {
 func (db *DB) Update(ctx context.Context, fn func(audittrail.Tx) error) error {
 	return db.write(ctx, func(tx *txn) error { return fn(tx) })
 }
+
+// collect runs query and returns its rows, each scanned by scan.
+func collect[T any](tx *txn, scan func(pgx.Row) (T, error), query string, args ...any) ([]T, error) {
+	rows, err := tx.query(query, args...)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (T, error) { return scan(row) })
+}
+
+// scanID scans a row of one id.
+func scanID(row pgx.Row) (id string, err error) { return id, row.Scan(&id) }
 
 // read runs fn on the pool, outside a transaction: each statement of fn
 // sees the database as of its own start. It serves this package's own reads

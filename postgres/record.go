@@ -44,22 +44,8 @@ func (tx *txn) FindRecord(accountID, id string) (*audittrail.Record, error) {
 // FindRecordsBySeq calls fn with the stored records of the account whose
 // seq is in [from, to), in seq order, at most limit of them.
 func (tx *txn) FindRecordsBySeq(accountID string, from, to int64, limit int, fn func(*audittrail.Record) error) error {
-	rows, err := tx.query(`SELECT `+recordColumns+` FROM records WHERE account_id = $1 AND seq >= $2 AND seq < $3 ORDER BY seq LIMIT $4`,
+	return tx.queryRecords(fn, `SELECT `+recordColumns+` FROM records WHERE account_id = $1 AND seq >= $2 AND seq < $3 ORDER BY seq LIMIT $4`,
 		accountID, from, to, limit)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		r, err := scanRecord(rows)
-		if err != nil {
-			return err
-		}
-		if err := fn(r); err != nil {
-			return err
-		}
-	}
-	return rows.Err()
 }
 
 // FindIdempotencyKeys returns the stored keys among keys, by key, read by
@@ -172,21 +158,17 @@ func recordQuery(f audittrail.RecordFilter) (string, []any) {
 // f.After.
 func (tx *txn) FindRecords(f audittrail.RecordFilter, fn func(*audittrail.Record) error) error {
 	query, args := recordQuery(f)
+	return tx.queryRecords(fn, query, args...)
+}
+
+// queryRecords calls fn with each record that query selects.
+func (tx *txn) queryRecords(fn func(*audittrail.Record) error, query string, args ...any) error {
 	rows, err := tx.query(query, args...)
 	if err != nil {
 		return err
 	}
 	defer rows.Close()
-	for rows.Next() {
-		r, err := scanRecord(rows)
-		if err != nil {
-			return err
-		}
-		if err := fn(r); err != nil {
-			return err
-		}
-	}
-	return rows.Err()
+	return txkit.EachRecord(rows, func() (*audittrail.Record, error) { return scanRecord(rows) }, fn)
 }
 
 const recordColumns = `account_id, seq, id, change_id, object_type, object_id, object_name, action_type, element,

@@ -223,3 +223,98 @@ func TestDB_Replicas(t *testing.T) {
 		}
 	})
 }
+
+func TestDB_CommitsAcrossReplicas(t *testing.T) {
+	// A commit through one replica is announced by the other, once; each
+	// replica announces its own commits once, not again when it hears them.
+	defer postgres.SetPartitionWindow(1, 3)()
+	now := func() time.Time { return time.Date(2025, 3, 1, 9, 0, 0, 0, time.UTC) }
+	dbs := mustReplicas(t, 2, now)
+	a, b := dbs[0], dbs[1]
+	id := mustAccount(t, a)
+	// Another schema's commits, on the same database's channel, are not
+	// this one's.
+	stranger := MustOpenNew(t, now)
+	strangerID := mustAccount(t, stranger)
+
+	type heard struct {
+		sync.Mutex
+		commits []audittrail.Commit
+	}
+	subscribe := func(db *DB) *heard {
+		h := &heard{}
+		db.Subscribe(func(c audittrail.Commit) {
+			h.Lock()
+			h.commits = append(h.commits, c)
+			h.Unlock()
+		})
+		return h
+	}
+	count := func(h *heard, c audittrail.Commit) int {
+		h.Lock()
+		defer h.Unlock()
+		n := 0
+		for _, got := range h.commits {
+			if got == c {
+				n++
+			}
+		}
+		return n
+	}
+	ha, hb := subscribe(a), subscribe(b)
+
+	// b listens on a connection of its own, which takes a moment to open:
+	// append through a until b hears one of a's commits.
+	var first audittrail.Commit
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		rs := storetest.MustAppend(t, a.Store, id, storetest.Entries(storetest.NewRecord(now()))...)
+		c := audittrail.Commit{AccountID: id, FirstSeq: rs[0].Seq, EndSeq: rs[0].Seq + 1}
+		if waitFor(func() bool { return count(hb, c) > 0 }, 500*time.Millisecond) {
+			first = c
+			break
+		} else if time.Now().After(deadline) {
+			t.Fatal("replica b heard none of a's commits")
+		}
+	}
+	if n := count(ha, first); n != 1 {
+		t.Fatalf("a's own commit announced by a: got %d times, want 1", n)
+	}
+
+	// From now on each commit of a is heard by b, and of b by a, once.
+	rs := storetest.MustAppend(t, a.Store, id, storetest.Entries(storetest.Records(3, now())...)...)
+	ca := audittrail.Commit{AccountID: id, FirstSeq: rs[0].Seq, EndSeq: rs[0].Seq + 3}
+	rs = storetest.MustAppend(t, b.Store, id, storetest.Entries(storetest.Records(2, now())...)...)
+	cb := audittrail.Commit{AccountID: id, FirstSeq: rs[0].Seq, EndSeq: rs[0].Seq + 2}
+	storetest.MustAppend(t, stranger.Store, strangerID, storetest.Entries(storetest.NewRecord(now()))...)
+	if !waitFor(func() bool { return count(hb, ca) == 1 && count(ha, cb) == 1 }, 5*time.Second) {
+		t.Fatalf("commits heard: a %v, b %v; want %v heard by b and %v by a", ha.commits, hb.commits, ca, cb)
+	}
+	time.Sleep(300 * time.Millisecond) // room for an announcement heard twice
+	for _, tc := range []struct {
+		h *heard
+		c audittrail.Commit
+	}{{ha, ca}, {hb, ca}, {ha, cb}, {hb, cb}} {
+		if n := count(tc.h, tc.c); n != 1 {
+			t.Fatalf("commit %v announced %d times, want once", tc.c, n)
+		}
+	}
+	for _, h := range []*heard{ha, hb} {
+		h.Lock()
+		for _, c := range h.commits {
+			if c.AccountID != id {
+				t.Errorf("commit of another schema's account heard: %v", c)
+			}
+		}
+		h.Unlock()
+	}
+}
+
+// waitFor reports whether cond became true within d.
+func waitFor(cond func() bool, d time.Duration) bool {
+	for deadline := time.Now().Add(d); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if cond() {
+			return true
+		}
+	}
+	return cond()
+}

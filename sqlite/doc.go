@@ -1,5 +1,8 @@
 // Package sqlite is the embedded storage of audittrail, the default: one
 // SQLite database file (modernc.org/sqlite, pure Go), nothing to set up.
+// It is an audittrail.Backend: it runs transactions and reads and writes
+// rows; the rules of storage (seqs, idempotency, the Merkle tree, the
+// self-audit) are package store's, over it (store.New).
 //
 // # Durability
 //
@@ -28,7 +31,7 @@
 // callers do what does not need the database (ids, JSON, search text) before
 // they submit, so that the one goroutine every write waits for does as
 // little as it can. Record ids sort in about the order they were made (see
-// newRecordID), so that inserts land at the end of the index on id instead
+// audittrail.NewRecordID), so that inserts land at the end of the index on id instead
 // of dirtying a random page of it that the commit would then write and sync.
 //
 // A caller's context bounds its wait for the writer. Once the writer has
@@ -37,10 +40,9 @@
 // write that started runs to the end under the writer's own context, since
 // an interrupted statement could roll back the whole shared transaction.
 //
-// Reads use a separate pool of query_only connections, each read in its own
-// transaction and so on one snapshot. IterateRecords reads a page at a time
-// and calls its function between pages, so that a slow export holds no
-// connection of the pool.
+// Reads (View) use a separate pool of query_only connections, each read in
+// its own transaction and so on one snapshot. Statements of reads are kept
+// prepared on the pool too.
 //
 // # Schema
 //

@@ -98,12 +98,9 @@ func (tx *txn) FindUserByLogin(accountID, loginName string) (*audittrail.User, e
 	return u, translate(err, txkit.LoginNotFound(loginName), "")
 }
 
-// CreateUser inserts u. Returns EVALIDATION when the profile is not one of
-// the account's, EALREADYEXISTS when the login name is taken.
+// CreateUser inserts u, whose profile is one of its account's. Returns
+// EALREADYEXISTS when the login name is taken.
 func (tx *txn) CreateUser(u *audittrail.User) error {
-	if err := tx.checkUserProfile(u); err != nil {
-		return err
-	}
 	_, err := tx.exec(`
 		INSERT INTO users (account_id, id, login_name, name, email, profile_id, enabled, password_hash, created_at, updated_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -112,15 +109,9 @@ func (tx *txn) CreateUser(u *audittrail.User) error {
 }
 
 // UpdateUser stores every field of u but its created time, which it sets as
-// stored. Returns ENOTFOUND, EVALIDATION when the profile is not one of the
-// account's, EALREADYEXISTS when the login name is taken.
+// stored; its profile is one of its account's. Returns ENOTFOUND,
+// EALREADYEXISTS when the login name is taken.
 func (tx *txn) UpdateUser(u *audittrail.User) error {
-	if _, err := tx.FindUser(u.AccountID, u.ID); err != nil {
-		return err
-	}
-	if err := tx.checkUserProfile(u); err != nil {
-		return err
-	}
 	var createdAt int64
 	err := tx.queryRow(`
 		UPDATE users SET login_name = ?, name = ?, email = ?, profile_id = ?, enabled = ?, password_hash = ?, updated_at = ?
@@ -153,15 +144,4 @@ func scanUser(row scanner) (*audittrail.User, error) {
 	}
 	u.CreatedAt, u.UpdatedAt = fromMS(createdAt), fromMS(updatedAt)
 	return &u, nil
-}
-
-// checkUserProfile refuses a user whose profile is not one of its account's.
-func (tx *txn) checkUserProfile(u *audittrail.User) error {
-	var n int
-	if err := tx.queryRow(`SELECT COUNT(*) FROM profiles WHERE account_id = ? AND id = ?`, u.AccountID, u.ProfileID).Scan(&n); err != nil {
-		return err
-	} else if n == 0 {
-		return txkit.ProfileUnknown(u.ProfileID)
-	}
-	return nil
 }

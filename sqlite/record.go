@@ -47,22 +47,8 @@ func (tx *txn) FindRecord(accountID, id string) (*audittrail.Record, error) {
 // FindRecordsBySeq calls fn with the stored records of the account whose
 // seq is in [from, to), in seq order, at most limit of them.
 func (tx *txn) FindRecordsBySeq(accountID string, from, to int64, limit int, fn func(*audittrail.Record) error) error {
-	rows, err := tx.query(`SELECT `+recordColumns+` FROM records WHERE account_id = ? AND seq >= ? AND seq < ? ORDER BY seq LIMIT ?`,
+	return tx.queryRecords(limit, fn, `SELECT `+recordColumns+` FROM records WHERE account_id = ? AND seq >= ? AND seq < ? ORDER BY seq LIMIT ?`,
 		accountID, from, to, limit)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var r audittrail.Record
-		if err := scanRecordInto(rows, &r); err != nil {
-			return err
-		}
-		if err := fn(&r); err != nil {
-			return err
-		}
-	}
-	return rows.Err()
 }
 
 // FindIdempotencyKeys returns the stored keys among keys, by key, read by
@@ -173,26 +159,26 @@ func recordQuery(f audittrail.RecordFilter) (string, []any) {
 // f.After.
 func (tx *txn) FindRecords(f audittrail.RecordFilter, fn func(*audittrail.Record) error) error {
 	query, args := recordQuery(f)
+	return tx.queryRecords(f.Limit, fn, query, args...)
+}
+
+// queryRecords calls fn with each record that query selects, at most limit
+// of them, allocated a few at a time.
+func (tx *txn) queryRecords(limit int, fn func(*audittrail.Record) error, query string, args ...any) error {
 	rows, err := tx.query(query, args...)
 	if err != nil {
 		return err
 	}
 	defer rows.Close()
-	var slab []audittrail.Record // records are allocated a few at a time
-	for rows.Next() {
+	var slab []audittrail.Record
+	return txkit.EachRecord(rows, func() (*audittrail.Record, error) {
 		if len(slab) == 0 {
-			slab = make([]audittrail.Record, min(f.Limit, 32))
+			slab = make([]audittrail.Record, min(limit, 32))
 		}
 		r := &slab[0]
 		slab = slab[1:]
-		if err := scanRecordInto(rows, r); err != nil {
-			return err
-		}
-		if err := fn(r); err != nil {
-			return err
-		}
-	}
-	return rows.Err()
+		return r, scanRecordInto(rows, r)
+	}, fn)
 }
 
 const recordColumns = `account_id, seq, id, change_id, object_type, object_id, object_name, action_type, element,

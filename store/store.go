@@ -43,6 +43,15 @@ func New(b audittrail.Backend) *Store {
 // backend does (a backend's statistics, its maintenance).
 func (s *Store) Backend() audittrail.Backend { return s.b }
 
+// view returns what fn reads in a read transaction of s's backend.
+func view[T any](ctx context.Context, s *Store, fn func(audittrail.Tx) (T, error)) (v T, err error) {
+	err = s.b.View(ctx, func(t audittrail.Tx) error {
+		v, err = fn(t)
+		return err
+	})
+	return v, err
+}
+
 // View runs fn in a read-only transaction.
 func (s *Store) View(ctx context.Context, fn func(audittrail.Tx) error) error {
 	return s.b.View(ctx, func(t audittrail.Tx) error { return fn(tx{t}) })
@@ -117,31 +126,19 @@ func (s *Store) CreateAccount(ctx context.Context, a *audittrail.Account, profil
 }
 
 // FindAccount returns ENOTFOUND if the account does not exist.
-func (s *Store) FindAccount(ctx context.Context, id string) (a *audittrail.Account, err error) {
-	err = s.b.View(ctx, func(t audittrail.Tx) error {
-		a, err = t.FindAccount(id)
-		return err
-	})
-	return a, err
+func (s *Store) FindAccount(ctx context.Context, id string) (*audittrail.Account, error) {
+	return view(ctx, s, func(t audittrail.Tx) (*audittrail.Account, error) { return t.FindAccount(id) })
 }
 
 // FindAccountIDs returns the ids of all accounts, in order.
-func (s *Store) FindAccountIDs(ctx context.Context) (ids []string, err error) {
-	err = s.b.View(ctx, func(t audittrail.Tx) error {
-		ids, err = t.FindAccountIDs()
-		return err
-	})
-	return ids, err
+func (s *Store) FindAccountIDs(ctx context.Context) ([]string, error) {
+	return view(ctx, s, audittrail.Tx.FindAccountIDs)
 }
 
 // Authenticate returns the principal behind a credential hash (see
 // audittrail.CredentialTx). Returns EUNAUTHENTICATED.
-func (s *Store) Authenticate(ctx context.Context, hash []byte) (p *audittrail.Principal, err error) {
-	err = s.b.View(ctx, func(t audittrail.Tx) error {
-		p, err = t.Authenticate(hash)
-		return err
-	})
-	return p, err
+func (s *Store) Authenticate(ctx context.Context, hash []byte) (*audittrail.Principal, error) {
+	return view(ctx, s, func(t audittrail.Tx) (*audittrail.Principal, error) { return t.Authenticate(hash) })
 }
 
 // FindRecords returns at most f.Limit records matching f (DefaultLimit when
@@ -164,22 +161,14 @@ func (s *Store) FindRecords(ctx context.Context, f audittrail.RecordFilter) (rs 
 }
 
 // CountRecords counts the records matching f (Limit and After ignored).
-func (s *Store) CountRecords(ctx context.Context, f audittrail.RecordFilter) (n int, err error) {
+func (s *Store) CountRecords(ctx context.Context, f audittrail.RecordFilter) (int, error) {
 	f.After, f.Limit = nil, 0
-	err = s.b.View(ctx, func(t audittrail.Tx) error {
-		n, err = t.CountRecords(f)
-		return err
-	})
-	return n, err
+	return view(ctx, s, func(t audittrail.Tx) (int, error) { return t.CountRecords(f) })
 }
 
 // FindRecord returns ENOTFOUND.
-func (s *Store) FindRecord(ctx context.Context, accountID, id string) (r *audittrail.Record, err error) {
-	err = s.b.View(ctx, func(t audittrail.Tx) error {
-		r, err = t.FindRecord(accountID, id)
-		return err
-	})
-	return r, err
+func (s *Store) FindRecord(ctx context.Context, accountID, id string) (*audittrail.Record, error) {
+	return view(ctx, s, func(t audittrail.Tx) (*audittrail.Record, error) { return t.FindRecord(accountID, id) })
 }
 
 // IterateRecords calls fn with every record matching f, newest first by
@@ -192,40 +181,38 @@ func (s *Store) FindRecord(ctx context.Context, accountID, id string) (r *auditt
 // first error of fn or of ctx.
 func (s *Store) IterateRecords(ctx context.Context, f audittrail.RecordFilter, fn func(*audittrail.Record) error) error {
 	f.Limit = iteratePage
-	page := make([]*audittrail.Record, 0, iteratePage)
-	for {
-		page = page[:0]
-		err := s.b.View(ctx, func(t audittrail.Tx) error {
-			page = page[:0]
-			return t.FindRecords(f, func(r *audittrail.Record) error {
-				page = append(page, r)
-				return nil
-			})
-		})
-		if err != nil {
-			return err
+	return s.paged(ctx, iteratePage, func(t audittrail.Tx, last *audittrail.Record, page func(*audittrail.Record) error) error {
+		if last != nil {
+			f.After = audittrail.CursorOf(last)
 		}
-		for _, r := range page {
-			if err := fn(r); err != nil {
-				return err
-			}
-		}
-		if len(page) < iteratePage {
-			return nil
-		}
-		f.After = audittrail.CursorOf(page[len(page)-1])
-	}
+		return t.FindRecords(f, page)
+	}, fn)
 }
 
 // IterateRecordsBySeq calls fn with every stored record of the account in
 // seq order, whatever its date, a page per read transaction.
 func (s *Store) IterateRecordsBySeq(ctx context.Context, accountID string, fn func(*audittrail.Record) error) error {
-	from := int64(0)
+	return s.paged(ctx, seqPage, func(t audittrail.Tx, last *audittrail.Record, page func(*audittrail.Record) error) error {
+		from := int64(0)
+		if last != nil {
+			from = last.Seq + 1
+		}
+		return t.FindRecordsBySeq(accountID, from, math.MaxInt64, seqPage, page)
+	}, fn)
+}
+
+// paged calls fn with every record that read gives, reading pages of at
+// most size records, each in its own read transaction, and calling fn
+// between them. read reads the page after last, the last record of the
+// page before (nil for the first page). It stops at, and returns, the first
+// error of fn or of a read.
+func (s *Store) paged(ctx context.Context, size int, read func(t audittrail.Tx, last *audittrail.Record, page func(*audittrail.Record) error) error, fn func(*audittrail.Record) error) error {
+	page := make([]*audittrail.Record, 0, size)
+	var last *audittrail.Record
 	for {
-		page := make([]*audittrail.Record, 0, seqPage)
 		err := s.b.View(ctx, func(t audittrail.Tx) error {
 			page = page[:0]
-			return t.FindRecordsBySeq(accountID, from, math.MaxInt64, seqPage, func(r *audittrail.Record) error {
+			return read(t, last, func(r *audittrail.Record) error {
 				page = append(page, r)
 				return nil
 			})
@@ -238,10 +225,10 @@ func (s *Store) IterateRecordsBySeq(ctx context.Context, accountID string, fn fu
 				return err
 			}
 		}
-		if len(page) < seqPage {
+		if len(page) < size {
 			return nil
 		}
-		from = page[len(page)-1].Seq + 1
+		last = page[len(page)-1]
 	}
 }
 
@@ -258,12 +245,8 @@ func (s *Store) TreeHead(ctx context.Context, accountID string) (size uint64, ha
 
 // TreeNodes returns the hashes of the given nodes, in order. Returns
 // ENOTFOUND when one is not stored.
-func (s *Store) TreeNodes(ctx context.Context, accountID string, ids []audittrail.NodeID) (hashes [][]byte, err error) {
-	err = s.b.View(ctx, func(t audittrail.Tx) error {
-		hashes, err = t.TreeNodes(accountID, ids)
-		return err
-	})
-	return hashes, err
+func (s *Store) TreeNodes(ctx context.Context, accountID string, ids []audittrail.NodeID) ([][]byte, error) {
+	return view(ctx, s, func(t audittrail.Tx) ([][]byte, error) { return t.TreeNodes(accountID, ids) })
 }
 
 // LeafHashes returns the stored leaf hashes of the account by seq, and the
@@ -300,21 +283,13 @@ func (s *Store) AddCheckpoint(ctx context.Context, cp *audittrail.Checkpoint) er
 
 // LatestCheckpoint returns the newest checkpoint of the account; ENOTFOUND
 // if none.
-func (s *Store) LatestCheckpoint(ctx context.Context, accountID string) (cp *audittrail.Checkpoint, err error) {
-	err = s.b.View(ctx, func(t audittrail.Tx) error {
-		cp, err = t.LatestCheckpoint(accountID)
-		return err
-	})
-	return cp, err
+func (s *Store) LatestCheckpoint(ctx context.Context, accountID string) (*audittrail.Checkpoint, error) {
+	return view(ctx, s, func(t audittrail.Tx) (*audittrail.Checkpoint, error) { return t.LatestCheckpoint(accountID) })
 }
 
 // FindCheckpoints returns every checkpoint of the account, oldest first.
-func (s *Store) FindCheckpoints(ctx context.Context, accountID string) (cps []*audittrail.Checkpoint, err error) {
-	err = s.b.View(ctx, func(t audittrail.Tx) error {
-		cps, err = t.FindCheckpoints(accountID)
-		return err
-	})
-	return cps, err
+func (s *Store) FindCheckpoints(ctx context.Context, accountID string) ([]*audittrail.Checkpoint, error) {
+	return view(ctx, s, func(t audittrail.Tx) ([]*audittrail.Checkpoint, error) { return t.FindCheckpoints(accountID) })
 }
 
 // PurgeRecords removes the records of every account dated before cutoff,

@@ -67,19 +67,39 @@ func (t tx) DeleteProfile(accountID, id string) error {
 }
 
 // CreateUser sets u's id when empty and its created and updated times.
+// Returns EVALIDATION when its profile is not one of its account's.
 func (t tx) CreateUser(u *audittrail.User) error {
 	if u.ID == "" {
 		u.ID = audittrail.NewID("usr_")
+	}
+	if err := t.checkProfile(u); err != nil {
+		return err
 	}
 	u.CreatedAt, u.UpdatedAt = t.Now(), t.Now()
 	return t.Tx.CreateUser(u)
 }
 
 // UpdateUser sets u's updated time; the backend sets its created time as
-// stored.
+// stored. Returns ENOTFOUND for an unknown user, EVALIDATION when its
+// profile is not one of its account's.
 func (t tx) UpdateUser(u *audittrail.User) error {
+	if _, err := t.FindUser(u.AccountID, u.ID); err != nil {
+		return err
+	}
+	if err := t.checkProfile(u); err != nil {
+		return err
+	}
 	u.UpdatedAt = t.Now()
 	return t.Tx.UpdateUser(u)
+}
+
+// checkProfile refuses a user whose profile is not one of its account's.
+func (t tx) checkProfile(u *audittrail.User) error {
+	_, err := t.FindProfile(u.AccountID, u.ProfileID)
+	if audittrail.ErrorCode(err) == audittrail.ENOTFOUND {
+		return audittrail.Errorf(audittrail.EVALIDATION, "profile %q does not exist in this account", u.ProfileID)
+	}
+	return err
 }
 
 // CreatePublisherKey sets k's id when empty and its created time; a new key

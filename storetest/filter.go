@@ -34,6 +34,7 @@ func mustAppendDataset(tb testing.TB, s audittrail.Store, accountID string, n in
 		r.Originator = originators[i%len(originators)]
 		r.OldValue = values[i%len(values)]
 		r.NewValue = values[(i+2)%len(values)]
+		r.Automatic = i%4 == 1
 		rs[i] = r
 	}
 	var stored []*audittrail.Record
@@ -66,6 +67,12 @@ func matches(f audittrail.RecordFilter, r *audittrail.Record) bool {
 	case f.ObjectID != "" && r.ObjectID != f.ObjectID:
 		return false
 	case f.Originator != "" && r.Originator.ID != f.Originator && r.Originator.Name != f.Originator:
+		return false
+	case len(f.Originators) > 0 && !slices.Contains(f.Originators, r.Originator.ID) && !slices.Contains(f.Originators, r.Originator.Name):
+		return false
+	case f.ExcludeLPA && r.Originator.IsLPA:
+		return false
+	case f.ExcludeAutomatic && r.Automatic:
 		return false
 	case f.Query != "" && !strings.Contains(audittrail.SearchText(r), audittrail.SearchFold(f.Query)):
 		return false
@@ -138,6 +145,17 @@ func filterCases(accountID string, base time.Time) []struct {
 		{"OriginatorName", f(func(f *audittrail.RecordFilter) { f.Originator = "Ann Admin" })},
 		{"OriginatorIDOrName", f(func(f *audittrail.RecordFilter) { f.Originator = "o1" })},
 		{"OriginatorUnknown", f(func(f *audittrail.RecordFilter) { f.Originator = "nobody" })},
+		{"Originators", f(func(f *audittrail.RecordFilter) { f.Originators = []string{"o2", "Ann Admin"} })},
+		{"OriginatorsOne", f(func(f *audittrail.RecordFilter) { f.Originators = []string{"o1"} })},
+		{"OriginatorsUnknown", f(func(f *audittrail.RecordFilter) { f.Originators = []string{"nobody", "no one"} })},
+		{"OriginatorAndOriginators", f(func(f *audittrail.RecordFilter) { f.Originator, f.Originators = "o1", []string{"o1", "o2"} })},
+		{"OriginatorNotInOriginators", f(func(f *audittrail.RecordFilter) { f.Originator, f.Originators = "o2", []string{"o1"} })},
+		{"ExcludeLPA", f(func(f *audittrail.RecordFilter) { f.ExcludeLPA = true })},
+		{"ExcludeAutomatic", f(func(f *audittrail.RecordFilter) { f.ExcludeAutomatic = true })},
+		{"ExcludeBoth", f(func(f *audittrail.RecordFilter) { f.ExcludeLPA, f.ExcludeAutomatic = true, true })},
+		{"OriginatorsExcludeLPA", f(func(f *audittrail.RecordFilter) {
+			f.Originators, f.ExcludeLPA, f.ObjectTypes = []string{"o2", "o1"}, true, []string{"users", "skills"}
+		})},
 		{"Query", f(func(f *audittrail.RecordFilter) { f.Query = "hello" })},
 		{"QueryUpperCase", f(func(f *audittrail.RecordFilter) { f.Query = "HeLLo W" })},
 		{"QueryUnicode", f(func(f *audittrail.RecordFilter) { f.Query = "ZÜRICH" })},

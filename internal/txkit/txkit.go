@@ -38,12 +38,6 @@ func NodeNotStored(accountID string, id audittrail.NodeID) error {
 	return audittrail.Errorf(audittrail.ENOTFOUND, "node %d/%d of the log of account %s is not stored", id.Level, id.Index, accountID)
 }
 
-// ProfileUnknown is the EVALIDATION of a user whose profile is not one of
-// its account's.
-func ProfileUnknown(id string) error {
-	return audittrail.Errorf(audittrail.EVALIDATION, "profile %q does not exist in this account", id)
-}
-
 // Unauthenticated is the error of a credential that finds no principal.
 func Unauthenticated() error {
 	return audittrail.Errorf(audittrail.EUNAUTHENTICATED, "the credential is unknown, revoked or expired; sign in again or use a valid publisher key")
@@ -64,4 +58,26 @@ func UserPrincipal(tx audittrail.PeopleTx, accountID, userID string) (*audittrai
 		return nil, err
 	}
 	return &audittrail.Principal{Kind: audittrail.PrincipalUser, AccountID: accountID, User: user, Profile: profile}, nil
+}
+
+// Rows is a driver's result set at its cursor: *sql.Rows, pgx.Rows.
+type Rows interface {
+	Next() bool
+	Err() error
+}
+
+// EachRecord calls fn with each record of rows, which scan reads from the
+// row at the cursor, and returns the first error of scan or fn, or else of
+// rows.
+func EachRecord(rows Rows, scan func() (*audittrail.Record, error), fn func(*audittrail.Record) error) error {
+	for rows.Next() {
+		r, err := scan()
+		if err != nil {
+			return err
+		}
+		if err := fn(r); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
 }
