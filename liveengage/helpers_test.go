@@ -12,7 +12,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strings"
 	"testing"
 	"time"
 
@@ -294,5 +293,3 @@ func keys(m map[string]any) []string {
 	slices.Sort(ks)
 	return ks
 }
-
-func joined(ss []string) string { return strings.Join(ss, " | ") }
