@@ -457,7 +457,7 @@ var csrfField = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
 func hostileUIPage(tb testing.TB, s *Server, a *Account, path string) string {
 	tb.Helper()
 	jar, _ := cookiejar.New(nil)
-	c := &http.Client{Jar: jar, Timeout: 10 * time.Second}
+	c := &http.Client{Jar: jar, Timeout: time.Minute}
 	get := func(p string) (int, string) {
 		resp, err := c.Get(s.URL + p)
 		if err != nil {
