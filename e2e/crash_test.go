@@ -73,6 +73,7 @@ func TestCrash(t *testing.T) {
 
 	began := time.Now()
 	startupKills := 0
+	acked := 0 // batches acknowledged when the running server started
 	for range kills {
 		// Mostly soon after the start; sometimes after more than a second,
 		// once the server signs checkpoints (every second).
@@ -81,6 +82,9 @@ func TestCrash(t *testing.T) {
 			up = time.Duration(1000+rng.IntN(400)) * time.Millisecond
 		}
 		time.Sleep(up)
+		// Each server acknowledges a batch before it is killed, however
+		// long it takes to start and answer on a loaded machine.
+		waitFor(t, "a batch acknowledged by the running server", 2*time.Minute, func() bool { return l.stats().Batches > acked })
 		l.setURL("") // the writers wait for the next server
 		killServer(t, srv)
 		if rng.IntN(5) == 0 {
@@ -88,6 +92,7 @@ func TestCrash(t *testing.T) {
 			killWhileStarting(t, srv, time.Duration(rng.IntN(150))*time.Millisecond)
 			startupKills++
 		}
+		acked = l.stats().Batches
 		srv.start(t)
 		l.setURL(srv.URL)
 	}
@@ -293,7 +298,7 @@ func (l *load) stats() loadStats {
 // and fails the test on any other answer.
 func (l *load) mustAck(tb testing.TB, items []map[string]any) {
 	tb.Helper()
-	deadline := time.Now().Add(30 * time.Second)
+	deadline := time.Now().Add(2 * time.Minute)
 	for attempt := 1; ; attempt++ {
 		sent := time.Now()
 		r, err := l.post(items)
@@ -306,7 +311,7 @@ func (l *load) mustAck(tb testing.TB, items []map[string]any) {
 			tb.Fatalf("POST records: got status %d, want 201: %s", r.Status, r.Body)
 		}
 		if time.Now().After(deadline) {
-			tb.Fatalf("POST records: no answer within 30 s: %v", err)
+			tb.Fatalf("POST records: no answer within 2 min: %v", err)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
@@ -324,10 +329,10 @@ func (l *load) writeUntilAcked(tb testing.TB, w int, stop <-chan struct{}) {
 		default:
 		}
 		items := loadBatch(w, b, 1+rng.IntN(20))
-		deadline := time.Now().Add(60 * time.Second)
+		deadline := time.Now().Add(5 * time.Minute)
 		for attempt := 1; ; attempt++ {
 			if time.Now().After(deadline) {
-				tb.Errorf("writer %d: batch %d not acknowledged within 60 s", w, b)
+				tb.Errorf("writer %d: batch %d not acknowledged within 5 min", w, b)
 				return
 			}
 			sent := time.Now()

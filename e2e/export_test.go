@@ -676,7 +676,7 @@ func TestExportLarge(t *testing.T) {
 	// it running.
 	waitFree := func(t *testing.T, format string) *http.Response {
 		t.Helper()
-		deadline := time.Now().Add(10 * time.Second)
+		deadline := time.Now().Add(time.Minute)
 		for {
 			resp, err := openExport(srv, a, format, nil, a.AdminToken)
 			if err != nil {

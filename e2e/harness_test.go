@@ -97,9 +97,9 @@ func (s *Server) start(tb testing.TB, args ...string) {
 	}()
 	select {
 	case s.URL = <-found:
-	case <-time.After(60 * time.Second):
+	case <-time.After(2 * time.Minute): // a hang, not a speed
 		s.cmd.Process.Kill()
-		tb.Fatalf("server did not start; logs:\n%s", s.logs.String())
+		tb.Fatalf("server did not start within 2 min; logs:\n%s", s.logs.String())
 	}
 }
 
@@ -113,7 +113,7 @@ func (s *Server) Stop(tb testing.TB) {
 	go func() { done <- s.cmd.Wait() }()
 	select {
 	case <-done:
-	case <-time.After(30 * time.Second):
+	case <-time.After(2 * time.Minute): // a hang, not a speed
 		s.cmd.Process.Kill()
 		<-done
 	}

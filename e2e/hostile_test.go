@@ -180,7 +180,7 @@ func logEvents(tb testing.TB, s *Server, from, want int, jsonFormat bool) []stri
 		}
 		return n, lines
 	}
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(time.Minute)
 	for {
 		n, _ := count()
 		if n >= want || time.Now().After(deadline) {
@@ -243,7 +243,7 @@ func TestHostile(t *testing.T) {
 			if jsonFormat {
 				enabled = `"method":"PATCH","path":"/api/v1/accounts/hostile"`
 			}
-			for deadline := time.Now().Add(5 * time.Second); !strings.Contains(srv.Logs(), enabled) && time.Now().Before(deadline); {
+			for deadline := time.Now().Add(time.Minute); !strings.Contains(srv.Logs(), enabled) && time.Now().Before(deadline); {
 				time.Sleep(5 * time.Millisecond)
 			}
 			logFrom := len(srv.Logs())
@@ -457,7 +457,7 @@ var csrfField = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
 func hostileUIPage(tb testing.TB, s *Server, a *Account, path string) string {
 	tb.Helper()
 	jar, _ := cookiejar.New(nil)
-	c := &http.Client{Jar: jar, Timeout: 10 * time.Second}
+	c := &http.Client{Jar: jar, Timeout: time.Minute}
 	get := func(p string) (int, string) {
 		resp, err := c.Get(s.URL + p)
 		if err != nil {

@@ -569,7 +569,7 @@ func TestIntegrityConsistencyWhileWriting(t *testing.T) {
 
 	var cps []signedCheckpoint
 	begin := time.Now()
-	for (time.Since(begin) < 3*time.Second || len(cps) < 8) && time.Since(begin) < 60*time.Second && !t.Failed() {
+	for (time.Since(begin) < 3*time.Second || len(cps) < 8) && time.Since(begin) < 5*time.Minute && !t.Failed() {
 		time.Sleep(30 * time.Millisecond)
 		cp := srv.mustCheckpoint(t, a, v)
 		if n := len(cps); n > 0 {

@@ -25,7 +25,7 @@ import (
 // unbroken log that `audittrail verify` accepts.
 func TestGracefulStop(t *testing.T) {
 	t.Parallel()
-	const drainTimeout = 20 * time.Second
+	const drainTimeout = 2 * time.Minute // far above what the steps below take, loaded
 	srv := MustStart(t, "--drain-timeout", drainTimeout.String())
 	a := srv.MustAccount(t, "graceful", true)
 	l := newLoad(srv.URL, a)

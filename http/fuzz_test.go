@@ -511,25 +511,23 @@ func FuzzLogin(f *testing.F) {
 		}
 		// The line holds the request's fixed attributes and nothing of the body.
 		line := mustOneLogLine(t, logs[i].Bytes(), jsonLog)
-		if line != nil {
-			for k, v := range line {
-				switch k {
-				case "time", logDuration, logBytes:
-				case "level":
-					if v != "INFO" {
-						t.Fatalf("log line %v: want level INFO", line)
-					}
-				case "msg":
-					if v != "request" {
-						t.Fatalf("log line %v: want msg request", line)
-					}
-				case logMethod, logPath, logRoute, logStatus:
-					if want := map[string]any{logMethod: "POST", logPath: "/api/v1/login", logRoute: "POST /api/v1/login", logStatus: float64(w.Code)}[k]; v != want {
-						t.Fatalf("log line %v: %s is %v, want %v", line, k, v, want)
-					}
-				default:
-					t.Fatalf("log line %v: unexpected attribute %s", line, k)
+		for k, v := range line {
+			switch k {
+			case "time", logDuration, logBytes:
+			case "level":
+				if v != "INFO" {
+					t.Fatalf("log line %v: want level INFO", line)
 				}
+			case "msg":
+				if v != "request" {
+					t.Fatalf("log line %v: want msg request", line)
+				}
+			case logMethod, logPath, logRoute, logStatus:
+				if want := map[string]any{logMethod: "POST", logPath: "/api/v1/login", logRoute: "POST /api/v1/login", logStatus: float64(w.Code)}[k]; v != want {
+					t.Fatalf("log line %v: %s is %v, want %v", line, k, v, want)
+				}
+			default:
+				t.Fatalf("log line %v: unexpected attribute %s", line, k)
 			}
 		}
 	})

@@ -13,7 +13,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strings"
 	"testing"
 	"time"
 
@@ -329,5 +328,3 @@ func keys(m map[string]any) []string {
 	slices.Sort(ks)
 	return ks
 }
-
-func joined(ss []string) string { return strings.Join(ss, " | ") }

@@ -48,17 +48,6 @@ func withParams(tb testing.TB, u string, params map[string]string) string {
 	return p.String()
 }
 
-// withUser returns u with another user name, and no password.
-func withUser(tb testing.TB, u, user string) string {
-	tb.Helper()
-	p, err := url.Parse(u)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	p.User = url.User(user)
-	return p.String()
-}
-
 // randomName returns prefix followed by random hex digits: a name no other
 // test uses.
 func randomName(prefix string) string {

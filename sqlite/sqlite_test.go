@@ -330,7 +330,18 @@ func TestDB_Close(t *testing.T) {
 			}
 		})
 	}
-	time.Sleep(100 * time.Millisecond)
+	// Close once the writers have written, however long that takes.
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(time.Millisecond) {
+		mu.Lock()
+		n := len(stored)
+		mu.Unlock()
+		if n >= 16 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("writes stored before Close: got %d after a minute, want 16", n)
+		}
+	}
 	if err := db.Close(); err != nil {
 		t.Fatal(err)
 	}

@@ -242,15 +242,6 @@ func seqs(rs []*audittrail.Record) string {
 	return b.String()
 }
 
-// ids returns the ids of rs.
-func ids(rs []*audittrail.Record) []string {
-	out := make([]string, len(rs))
-	for i, r := range rs {
-		out[i] = r.ID
-	}
-	return out
-}
-
 // checkTime fails the test unless got is the instant want.
 func checkTime(tb testing.TB, what string, got, want time.Time) {
 	tb.Helper()
