@@ -38,7 +38,7 @@ func MustIngester(tb testing.TB) *ingest.Ingester {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	return ingest.New(cat)
+	return ingest.New(cat, time.Now)
 }
 
 func TestSeed(t *testing.T) {

@@ -6,17 +6,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/audittrail/audittrail"
-	"github.com/audittrail/audittrail/sqlite"
 )
 
 // The principals of the authorization matrix, in the order of its columns.

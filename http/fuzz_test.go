@@ -9,10 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
-	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -23,7 +20,7 @@ import (
 
 	"github.com/audittrail/audittrail"
 	"github.com/audittrail/audittrail/ingest"
-	"github.com/audittrail/audittrail/sqlite"
+	"github.com/audittrail/audittrail/service"
 )
 
 // Hostile text that every fuzz target of the package starts from.

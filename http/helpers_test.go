@@ -4,14 +4,12 @@ import (
 	"context"
 	"io"
 	"log/slog"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/audittrail/audittrail"
+	"github.com/audittrail/audittrail/internal/testkit"
 	"github.com/audittrail/audittrail/service"
-	"github.com/audittrail/audittrail/sqlite"
-	"github.com/audittrail/audittrail/store"
 	"github.com/audittrail/audittrail/tlog"
 )
 
@@ -55,12 +53,7 @@ func newTestServer(tb testing.TB, o testOptions) *testServer {
 	}
 	st := o.Store
 	if st == nil {
-		db := sqlite.NewDB(filepath.Join(tb.TempDir(), "api.db"), o.Now)
-		if err := db.Open(); err != nil {
-			tb.Fatal(err)
-		}
-		st = store.New(db)
-		tb.Cleanup(func() { st.Close() })
+		st = testkit.OpenStore(tb, o.Now)
 	}
 	if o.Wrap != nil {
 		st = o.Wrap(st)

@@ -5,26 +5,25 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"github.com/audittrail/audittrail/export"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/audittrail/audittrail/export"
+	"github.com/audittrail/audittrail/service"
+
 	"github.com/audittrail/audittrail"
-	"github.com/audittrail/audittrail/sqlite"
 )
 
 func TestRateLimiter(t *testing.T) {
 	now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
 	newLimiter := func() *rateLimiter {
-		return newRateLimiter([rateClasses]RateLimit{ingestion: {Rate: 100, Burst: 1000}, reads: {Rate: 2, Burst: 3}})
+		return newRateLimiter(RateLimit{Rate: 100, Burst: 1000}, RateLimit{Rate: 2, Burst: 3})
 	}
 
 	t.Run("OKBurstThenRate", func(t *testing.T) {
@@ -91,7 +90,7 @@ func TestRateLimiter(t *testing.T) {
 	})
 
 	t.Run("OKOff", func(t *testing.T) {
-		l := newRateLimiter([rateClasses]RateLimit{ingestion: {Rate: 0, Burst: 10}, reads: {}})
+		l := newRateLimiter(RateLimit{Rate: 0, Burst: 10}, RateLimit{})
 		for range 100 {
 			if w := l.take(reads, "acme", now); w != 0 {
 				t.Fatalf("off: got wait %v, want 0", w)
@@ -155,17 +154,12 @@ func TestRateLimitBursts(t *testing.T) {
 	if got := l.limits[reads].Burst; got != 1 {
 		t.Errorf("read burst: got %v, want %v", got, 1)
 	}
-	for _, rt := range (&Server{}).routes() {
-		want := unlimited
-		switch {
-		case strings.HasSuffix(rt.pattern, "/records") && strings.HasPrefix(rt.pattern, "POST"), strings.HasSuffix(rt.pattern, "/changes"):
-			want = ingestion
-		case strings.Contains(rt.pattern, "/records") || strings.Contains(rt.pattern, "checkpoint") ||
-			strings.Contains(rt.pattern, "consistency") || strings.Contains(rt.pattern, "metadata/audit"):
-			want = reads
-		}
-		if rt.rate != want {
-			t.Errorf("%s: got class %v, want %v", rt.pattern, rt.rate, want)
+	for _, c := range []struct {
+		a    access
+		want rateClass
+	}{{publisher, ingestion}, {viewer, reads}, {self, reads}, {administrator, unlimited}, {operator, unlimited}, {public, unlimited}} {
+		if got := c.a.rateClass(); got != c.want {
+			t.Errorf("%s: got class %v, want %v", c.a, got, c.want)
 		}
 	}
 }

@@ -100,84 +100,115 @@ func (s *Server) notRouted(w http.ResponseWriter, r *http.Request) {
 	s.Error(w, r, audittrail.Errorf(audittrail.ENOTFOUND, "no such resource: %s", r.URL.Path))
 }
 
-// auth says whether a route needs a credential. Who may call it is the
-// service's rule (service.Authorize), applied by the operation the
-// handler calls.
-type auth int
+// access says who may call a route: a level of the service's rule
+// (service.Access), which the guard checks before the handler runs, so that
+// a refused request is neither read nor counted against a rate limit; the
+// operation the handler calls checks it again, as it does for every front
+// end. A self route's handler checks it itself, in the order its API
+// answers (LiveEngage: 400 for an impossible account id before 404 or 403).
+type access struct {
+	level service.Access
+	self  bool
+}
 
-const (
-	public     auth = iota // no credential
-	credential             // a valid credential, checked before the handler runs
+var (
+	public        = access{level: service.Public}
+	authenticated = access{level: service.Authenticated}
+	operator      = access{level: service.Operator}
+	anyUser       = access{level: service.AnyUser}
+	administrator = access{level: service.Administrator}
+	viewer        = access{level: service.Viewer}
+	publisher     = access{level: service.Publisher}
+	self          = access{level: service.Viewer, self: true}
 )
+
+func (a access) String() string {
+	if a.self {
+		return "self"
+	}
+	return a.level.String()
+}
+
+// rateClass returns what a route's requests count against, from who may
+// call it: publishers write records, the holders of audit_trail.view read
+// them. The management routes of administrators and the operator are not
+// limited: they are few, and an account's own administrators make them.
+func (a access) rateClass() rateClass {
+	switch a.level {
+	case service.Publisher:
+		return ingestion
+	case service.Viewer:
+		return reads
+	}
+	return unlimited
+}
 
 // handlerFunc is a route's handler; p is nil on public routes.
 type handlerFunc func(w http.ResponseWriter, r *http.Request, p *audittrail.Principal)
 
 type route struct {
 	pattern string
-	auth    auth
-	rate    rateClass // the per-account limit the route's requests count against
+	access  access
 	handler handlerFunc
 }
 
-// routes is the whole API: each route, whether it needs a credential, the
-// rate limit it counts against, and its handler.
+// routes is the whole API: each route, who may call it, and its handler.
 func (s *Server) routes() []route {
 	return []route{
-		{"GET /healthz", public, unlimited, s.handleHealthz},
-		{"GET /readyz", public, unlimited, s.handleReadyz},
-		{"GET /metrics", public, unlimited, s.handleMetrics},
-		{"GET /api/v1/openapi.json", public, unlimited, s.handleOpenAPI},
+		{"GET /healthz", public, s.handleHealthz},
+		{"GET /readyz", public, s.handleReadyz},
+		{"GET /metrics", public, s.handleMetrics},
+		{"GET /api/v1/openapi.json", public, s.handleOpenAPI},
 
-		{"POST /api/v1/login", public, unlimited, s.handleLogin},
-		{"POST /api/v1/logout", credential, unlimited, s.handleLogout},
-		{"GET /api/v1/object-types", credential, unlimited, s.handleObjectTypes},
+		{"POST /api/v1/login", public, s.handleLogin},
+		{"POST /api/v1/logout", anyUser, s.handleLogout},
+		{"GET /api/v1/object-types", authenticated, s.handleObjectTypes},
 
-		{"POST /api/v1/accounts", credential, unlimited, s.handleCreateAccount},
-		{"GET /api/v1/accounts/{account}", credential, unlimited, s.handleGetAccount},
-		{"PATCH /api/v1/accounts/{account}", credential, unlimited, s.handlePatchAccount},
+		{"POST /api/v1/accounts", operator, s.handleCreateAccount},
+		{"GET /api/v1/accounts/{account}", administrator, s.handleGetAccount},
+		{"PATCH /api/v1/accounts/{account}", administrator, s.handlePatchAccount},
 
-		{"GET /api/v1/accounts/{account}/users", credential, unlimited, s.handleListUsers},
-		{"POST /api/v1/accounts/{account}/users", credential, unlimited, s.handleCreateUser},
-		{"GET /api/v1/accounts/{account}/users/{id}", credential, unlimited, s.handleGetUser},
-		{"PATCH /api/v1/accounts/{account}/users/{id}", credential, unlimited, s.handlePatchUser},
-		{"DELETE /api/v1/accounts/{account}/users/{id}", credential, unlimited, s.handleDeleteUser},
+		{"GET /api/v1/accounts/{account}/users", administrator, s.handleListUsers},
+		{"POST /api/v1/accounts/{account}/users", administrator, s.handleCreateUser},
+		{"GET /api/v1/accounts/{account}/users/{id}", administrator, s.handleGetUser},
+		{"PATCH /api/v1/accounts/{account}/users/{id}", administrator, s.handlePatchUser},
+		{"DELETE /api/v1/accounts/{account}/users/{id}", administrator, s.handleDeleteUser},
 
-		{"GET /api/v1/accounts/{account}/profiles", credential, unlimited, s.handleListProfiles},
-		{"POST /api/v1/accounts/{account}/profiles", credential, unlimited, s.handleCreateProfile},
-		{"GET /api/v1/accounts/{account}/profiles/{id}", credential, unlimited, s.handleGetProfile},
-		{"PATCH /api/v1/accounts/{account}/profiles/{id}", credential, unlimited, s.handlePatchProfile},
-		{"DELETE /api/v1/accounts/{account}/profiles/{id}", credential, unlimited, s.handleDeleteProfile},
+		{"GET /api/v1/accounts/{account}/profiles", administrator, s.handleListProfiles},
+		{"POST /api/v1/accounts/{account}/profiles", administrator, s.handleCreateProfile},
+		{"GET /api/v1/accounts/{account}/profiles/{id}", administrator, s.handleGetProfile},
+		{"PATCH /api/v1/accounts/{account}/profiles/{id}", administrator, s.handlePatchProfile},
+		{"DELETE /api/v1/accounts/{account}/profiles/{id}", administrator, s.handleDeleteProfile},
 
-		{"GET /api/v1/accounts/{account}/publisher-keys", credential, unlimited, s.handleListPublisherKeys},
-		{"POST /api/v1/accounts/{account}/publisher-keys", credential, unlimited, s.handleCreatePublisherKey},
-		{"DELETE /api/v1/accounts/{account}/publisher-keys/{id}", credential, unlimited, s.handleRevokePublisherKey},
+		{"GET /api/v1/accounts/{account}/publisher-keys", administrator, s.handleListPublisherKeys},
+		{"POST /api/v1/accounts/{account}/publisher-keys", administrator, s.handleCreatePublisherKey},
+		{"DELETE /api/v1/accounts/{account}/publisher-keys/{id}", administrator, s.handleRevokePublisherKey},
 
-		{"POST /api/v1/accounts/{account}/records", credential, ingestion, s.handlePostRecords},
-		{"POST /api/v1/accounts/{account}/changes", credential, ingestion, s.handlePostChanges},
-		{"GET /api/v1/accounts/{account}/records", credential, reads, s.handleListRecords},
-		{"GET /api/v1/accounts/{account}/records/count", credential, reads, s.handleCountRecords},
-		{"GET /api/v1/accounts/{account}/records/export.xlsx", credential, reads, s.handleExport(export.FormatXLSX)},
-		{"GET /api/v1/accounts/{account}/records/export.csv", credential, reads, s.handleExport(export.FormatCSV)},
-		{"GET /api/v1/accounts/{account}/records/export.ndjson", credential, reads, s.handleExport(export.FormatNDJSON)},
-		{"GET /api/v1/accounts/{account}/records/{id}", credential, reads, s.handleGetRecord},
+		{"POST /api/v1/accounts/{account}/records", publisher, s.handlePostRecords},
+		{"POST /api/v1/accounts/{account}/changes", publisher, s.handlePostChanges},
+		{"GET /api/v1/accounts/{account}/records", viewer, s.handleListRecords},
+		{"GET /api/v1/accounts/{account}/records/count", viewer, s.handleCountRecords},
+		{"GET /api/v1/accounts/{account}/records/export.xlsx", viewer, s.handleExport(export.FormatXLSX)},
+		{"GET /api/v1/accounts/{account}/records/export.csv", viewer, s.handleExport(export.FormatCSV)},
+		{"GET /api/v1/accounts/{account}/records/export.ndjson", viewer, s.handleExport(export.FormatNDJSON)},
+		{"GET /api/v1/accounts/{account}/records/{id}", viewer, s.handleGetRecord},
 
-		{"GET /api/v1/checkpoint-key", credential, reads, s.handleCheckpointKey},
-		{"GET /api/v1/accounts/{account}/checkpoint", credential, reads, s.handleCheckpoint},
-		{"GET /api/v1/accounts/{account}/records/{id}/proof", credential, reads, s.handleProof},
-		{"GET /api/v1/accounts/{account}/consistency", credential, reads, s.handleConsistency},
+		{"GET /api/v1/checkpoint-key", viewer, s.handleCheckpointKey},
+		{"GET /api/v1/accounts/{account}/checkpoint", viewer, s.handleCheckpoint},
+		{"GET /api/v1/accounts/{account}/records/{id}/proof", viewer, s.handleProof},
+		{"GET /api/v1/accounts/{account}/consistency", viewer, s.handleConsistency},
 
 		// The LiveEngage-compatible API (SPEC §10).
-		{liveengage.QueryPattern, credential, reads, s.handleLiveEngageQuery},
-		{liveengage.ExportPattern, credential, reads, s.handleLiveEngageExport},
+		{liveengage.QueryPattern, self, s.handleLiveEngageQuery},
+		{liveengage.ExportPattern, self, s.handleLiveEngageExport},
 	}
 }
 
-// guard authenticates a request before its handler runs and applies the
-// rate limit of the principal's account.
+// guard authenticates a request, applies the route's access rule and the
+// rate limit of the account it reads or writes, then runs the handler.
 func (s *Server) guard(rt route) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if rt.auth == public {
+		if rt.access == public {
 			rt.handler(w, r, nil)
 			return
 		}
@@ -186,7 +217,22 @@ func (s *Server) guard(rt route) http.Handler {
 			s.Error(w, r, err)
 			return
 		}
-		if rt.rate != unlimited && p.AccountID != "" && !s.allowRate(w, r, rt.rate, p.AccountID) {
+		account := r.PathValue("account")
+		if rt.access.self {
+			// Only a request that may read {accountId} counts against it,
+			// so that a stranger cannot spend the account's budget; the
+			// handler refuses the others in its API's order.
+			account = r.PathValue("accountId")
+			if service.Authorize(p, rt.access.level, account) != nil {
+				account = ""
+			}
+		} else if err := service.Authorize(p, rt.access.level, account); err != nil {
+			s.Error(w, r, err)
+			return
+		} else {
+			account = p.AccountID
+		}
+		if c := rt.access.rateClass(); c != unlimited && account != "" && !s.allowRate(w, r, c, account) {
 			return
 		}
 		rt.handler(w, r, p)

@@ -21,9 +21,7 @@ func MustIngester(tb testing.TB) *ingest.Ingester {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	in := ingest.New(c)
-	in.Now = func() time.Time { return now }
-	return in
+	return ingest.New(c, func() time.Time { return now })
 }
 
 func enabled() *audittrail.Account {

@@ -18,6 +18,7 @@ import (
 
 	"github.com/audittrail/audittrail"
 	ahttp "github.com/audittrail/audittrail/http"
+	"github.com/audittrail/audittrail/internal/testkit"
 	"github.com/audittrail/audittrail/service"
 )
 
@@ -42,17 +43,7 @@ const OperatorToken = "operator-token-for-liveengage-tests"
 // build none.
 func newTestService(tb testing.TB) *service.Service {
 	tb.Helper()
-	// The store is being rebuilt over the storage seam (audittrail.Backend,
-	// root store.go). Once package store lands, this is:
-	//
-	//	backend := sqlite.NewDB(filepath.Join(tb.TempDir(), "audittrail.db"))
-	//	if err := backend.Open(); err != nil { tb.Fatal(err) }
-	//	st := store.New(backend)
-	//	tb.Cleanup(func() { st.Close() })
-	var st audittrail.Store
-	if st == nil {
-		tb.Skip("waiting for store.New over the new storage seam: see newTestService")
-	}
+	st := testkit.OpenStore(tb, func() time.Time { return Now })
 	catalog, err := audittrail.NewCatalog(nil)
 	if err != nil {
 		tb.Fatal(err)

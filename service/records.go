@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"time"
 
 	"github.com/audittrail/audittrail"
 	"github.com/audittrail/audittrail/ingest"
@@ -111,8 +112,14 @@ func (s *Service) authorizeRead(p *audittrail.Principal, f *audittrail.RecordFil
 	if err := Authorize(p, Viewer, f.AccountID); err != nil {
 		return err
 	}
-	if ws := s.windowStart(); f.From == nil || f.From.Before(ws) {
+	Clamp(f, s.cfg.Retention, s.now())
+	return nil
+}
+
+// Clamp moves the start of f into the retention window that ends at now:
+// whatever a caller asks, nothing older is shown.
+func Clamp(f *audittrail.RecordFilter, r audittrail.Retention, now time.Time) {
+	if ws := r.Start(now); f.From == nil || f.From.Before(ws) {
 		f.From = &ws
 	}
-	return nil
 }

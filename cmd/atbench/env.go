@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -77,13 +76,10 @@ func newEnv(ctx context.Context, cfg *config, name string, enabledAt *time.Time)
 		return nil, fmt.Errorf("create token: %w", err)
 	}
 
-	catalog, err := audittrail.NewCatalog(nil)
+	srv, err := benchkit.NewAPI(e.db, athttp.DefaultConfig())
 	if err != nil {
 		return nil, err
 	}
-	// The server logs every request as in production, to a discarded
-	// writer: the cost of formatting the line is counted, not a terminal's.
-	srv := athttp.NewServer(e.db, catalog, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	e.ts = httptest.NewServer(srv) // a real TCP listener on 127.0.0.1:0
 	e.client = &http.Client{
 		Timeout: 2 * time.Minute,

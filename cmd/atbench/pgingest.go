@@ -3,8 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"time"
@@ -345,12 +343,10 @@ func pgIngestProfiled(ctx context.Context, cfg *config, p *pgRun, batches int) (
 	}
 	db := store.New(b)
 	defer db.Close()
-	catalog, err := audittrail.NewCatalog(nil)
+	srv, err := benchkit.NewAPI(db, athttp.Config{}) // no rate limit
 	if err != nil {
 		return 0, err
 	}
-	srv := athttp.NewServer(db, catalog, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	srv.SetRateLimits(athttp.RateLimit{}, athttp.RateLimit{})
 	ts := httptest.NewServer(srv)
 	defer ts.Close()
 	client := &benchkit.Server{URL: ts.URL, Client: &http.Client{Timeout: 2 * time.Minute, Transport: &http.Transport{DisableCompression: true}}}

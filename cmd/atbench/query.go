@@ -11,8 +11,8 @@ import (
 	"time"
 
 	"github.com/audittrail/audittrail"
-	athttp "github.com/audittrail/audittrail/http"
 	"github.com/audittrail/audittrail/internal/benchkit"
+	"github.com/audittrail/audittrail/service"
 	"github.com/audittrail/audittrail/sqlite"
 )
 
@@ -54,10 +54,11 @@ func benchQuery(ctx context.Context, cfg *config) ([]benchkit.Result, error) {
 	}
 	params.Del("cursor")
 	params.Del("limit")
-	// The filter as the server reads it (athttp.ParseFilter), from clamped
-	// to the retention window, at the time of each query.
+	// The filter as the service reads it, from clamped to the retention
+	// window, at the time of each query.
 	filter := func(after *audittrail.Cursor) (audittrail.RecordFilter, error) {
-		f, err := athttp.ParseFilter(params, accountID, audittrail.DefaultRetention.Start(time.Now()))
+		f, err := service.ParseFilter(params, accountID, false)
+		service.Clamp(&f, audittrail.DefaultRetention, time.Now())
 		f.After = after
 		f.Limit = pageLimit + 1 // what the handler asks: one more tells whether a next page exists
 		return f, err

@@ -43,11 +43,11 @@ func (k *keyFlags) signer(ctx context.Context, store audittrail.Store, s *storag
 			return "", errors.New("no checkpoint key has been made yet: start the service once")
 		}
 	}
-	var b audittrail.Backend
+	var backend audittrail.Backend
 	if bs, ok := store.(interface{ Backend() audittrail.Backend }); ok {
-		b = bs.Backend()
+		backend = bs.Backend()
 	}
-	if ks, ok := b.(keyStore); ok && k.File == "" {
+	if ks, ok := backend.(keyStore); ok && k.File == "" {
 		skey, err := ks.LoadOrCreateKey(ctx, checkpointKeyName, generate)
 		if err != nil {
 			return nil, fmt.Errorf("checkpoint key: %w", err)

@@ -10,8 +10,8 @@ import (
 
 	"github.com/audittrail/audittrail"
 	"github.com/audittrail/audittrail/export"
-	athttp "github.com/audittrail/audittrail/http"
 	"github.com/audittrail/audittrail/internal/benchkit"
+	"github.com/audittrail/audittrail/service"
 	"github.com/audittrail/audittrail/sqlite"
 	"github.com/audittrail/audittrail/store"
 )
@@ -56,10 +56,11 @@ func profileInProcess(ctx context.Context, cfg *config, d *dataset) error {
 		if format == export.FormatXLSX && d.xlsxFrom != nil {
 			q.Set("from", audittrail.FormatTime(*d.xlsxFrom))
 		}
-		f, err := athttp.ParseFilter(q, accountID, audittrail.DefaultRetention.Start(time.Now()))
+		f, err := service.ParseFilter(q, accountID, false)
 		if err != nil {
 			return err
 		}
+		service.Clamp(&f, audittrail.DefaultRetention, time.Now())
 		err = withProfile(cfg.cpuprofile, format, func() error {
 			for range profileReps {
 				if err := exportInProcess(ctx, d, db, format, f); err != nil {
