@@ -162,21 +162,11 @@ func TestDB(t *testing.T) {
 	})
 }
 
-// mustAccount creates an account whose audit trail is enabled since the
-// store's clock, and returns its id.
+// mustAccount creates an account whose audit trail is enabled, and returns
+// its id.
 func mustAccount(tb testing.TB, db *DB) string {
 	tb.Helper()
-	id := randomName("acme-")
-	profiles := audittrail.BuiltinProfiles(id, db.Now())
-	admin := &audittrail.User{AccountID: id, LoginName: "admin", Name: "Admin", ProfileID: profiles[0].ID, Enabled: true}
-	if err := db.CreateAccount(ctx, &audittrail.Account{ID: id, Name: "Acme"}, profiles, admin); err != nil {
-		tb.Fatal(err)
-	}
-	on := true
-	if _, err := storetest.UpdateAccount(ctx, db, id, audittrail.AccountUpdate{AuditTrailEnabled: &on}); err != nil {
-		tb.Fatal(err)
-	}
-	return id
+	return storetest.MustEnabledAccount(tb, db, randomName("acme-"), db.Now())
 }
 
 func TestDB_Migrations(t *testing.T) {
@@ -365,19 +355,8 @@ func TestDB_QueryPlans(t *testing.T) {
 	conn := mustConnect(t, u)
 	mustExec(t, conn, `SET enable_seqscan = off`)
 	mustExec(t, conn, `SET enable_bitmapscan = off`)
-	after := &audittrail.Cursor{Date: time.Now(), Seq: 10}
 	sort := regexp.MustCompile(`(?m)(^|->\s+)(Incremental )?Sort\b`)
-	for name, f := range map[string]audittrail.RecordFilter{
-		"All":        {},
-		"After":      {After: after},
-		"FromTo":     {From: ptr(time.Now().Add(-time.Hour)), To: ptr(time.Now())},
-		"ObjectType": {ObjectTypes: []string{"users"}, After: after},
-		"ActionType": {ActionTypes: []string{"add"}, After: after},
-		"Element":    {Element: "Name", After: after},
-		"ObjectName": {ObjectName: "Alice", After: after},
-		"ObjectID":   {ObjectID: "u1", After: after},
-		"Query":      {Query: "x", After: after},
-	} {
+	for name, f := range storetest.PlanFilters(time.Now()) {
 		f.AccountID, f.Limit = "acme", 100
 		query, args := postgres.RecordQuery(f)
 		rows, err := conn.Query(ctx, `EXPLAIN `+query, args...)

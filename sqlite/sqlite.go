@@ -492,11 +492,6 @@ func (tx *txn) query(query string, args ...any) (*sql.Rows, error) {
 // scanner is a row to scan: a *sql.Row, or *sql.Rows at a row.
 type scanner interface{ Scan(...any) error }
 
-// scanFunc is a scanner made of a function.
-type scanFunc func(dest ...any) error
-
-func (f scanFunc) Scan(dest ...any) error { return f(dest...) }
-
 // errRow is a row that could not be queried.
 type errRow struct{ err error }
 

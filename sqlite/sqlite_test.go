@@ -89,20 +89,11 @@ func clock() func() time.Time {
 	return func() time.Time { return t }
 }
 
-// mustAccount creates an account whose audit trail is enabled.
+// mustAccount creates an account whose audit trail is enabled, and returns
+// its id.
 func mustAccount(tb testing.TB, db *DB) string {
 	tb.Helper()
-	id := "acme"
-	profiles := audittrail.BuiltinProfiles(id, db.Now())
-	admin := &audittrail.User{AccountID: id, LoginName: "admin", Name: "Admin", ProfileID: profiles[0].ID, Enabled: true}
-	if err := db.CreateAccount(ctx, &audittrail.Account{ID: id, Name: "Acme"}, profiles, admin); err != nil {
-		tb.Fatal(err)
-	}
-	on := true
-	if _, err := storetest.UpdateAccount(ctx, db, id, audittrail.AccountUpdate{AuditTrailEnabled: &on}); err != nil {
-		tb.Fatal(err)
-	}
-	return id
+	return storetest.MustEnabledAccount(tb, db, "acme", db.Now())
 }
 
 func TestDB_Migrations(t *testing.T) {
@@ -416,19 +407,7 @@ func TestDB_QueryPlans(t *testing.T) {
 	if _, err := raw.Exec(`ANALYZE`); err != nil {
 		t.Fatal(err)
 	}
-	after := &audittrail.Cursor{Date: time.Now(), Seq: 10}
-	for name, f := range map[string]audittrail.RecordFilter{
-		"All":            {},
-		"After":          {After: after},
-		"FromTo":         {From: ptr(time.Now().Add(-time.Hour)), To: ptr(time.Now())},
-		"ObjectType":     {ObjectTypes: []string{"users"}, After: after},
-		"ActionType":     {ActionTypes: []string{"add"}, After: after},
-		"Element":        {Element: "Name", After: after},
-		"ObjectName":     {ObjectName: "Alice", After: after},
-		"ObjectID":       {ObjectID: "u1", After: after},
-		"OriginatorName": {Originator: "Ann", After: after},
-		"Query":          {Query: "x", After: after},
-	} {
+	for name, f := range storetest.PlanFilters(time.Now()) {
 		f.AccountID, f.Limit = "acme", 100
 		query, args := sqlite.RecordQuery(f)
 		rows, err := raw.Query(`EXPLAIN QUERY PLAN `+query, args...)

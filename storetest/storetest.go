@@ -263,3 +263,42 @@ func checkTimePtr(tb testing.TB, what string, got, want *time.Time) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// MustEnabledAccount creates the account id with its built-in profiles and
+// an administrator, its audit trail enabled at the store's clock.
+func MustEnabledAccount(tb testing.TB, s audittrail.Store, id string, now time.Time) string {
+	tb.Helper()
+	ctx := context.Background()
+	profiles := audittrail.BuiltinProfiles(id, now)
+	admin := &audittrail.User{AccountID: id, LoginName: "admin", Name: "Admin", ProfileID: profiles[0].ID, Enabled: true}
+	if err := s.CreateAccount(ctx, &audittrail.Account{ID: id, Name: "Acme"}, profiles, admin); err != nil {
+		tb.Fatal(err)
+	}
+	on := true
+	if _, err := UpdateAccount(ctx, s, id, audittrail.AccountUpdate{AuditTrailEnabled: &on}); err != nil {
+		tb.Fatal(err)
+	}
+	return id
+}
+
+// PlanFilters are the listings whose query plans each backend checks: each
+// must read an index in the listing's order, never sort the matching rows.
+func PlanFilters(now time.Time) map[string]audittrail.RecordFilter {
+	after := &audittrail.Cursor{Date: now, Seq: 10}
+	from, to := now.Add(-time.Hour), now
+	return map[string]audittrail.RecordFilter{
+		"All":              {},
+		"After":            {After: after},
+		"FromTo":           {From: &from, To: &to},
+		"ObjectType":       {ObjectTypes: []string{"users"}, After: after},
+		"ActionType":       {ActionTypes: []string{"add"}, After: after},
+		"Element":          {Element: "Name", After: after},
+		"ObjectName":       {ObjectName: "Alice", After: after},
+		"ObjectID":         {ObjectID: "u1", After: after},
+		"OriginatorName":   {Originator: "Ann", After: after},
+		"Originators":      {Originators: []string{"Ann", "7"}, After: after},
+		"ExcludeLPA":       {ExcludeLPA: true, ExcludeAutomatic: true, After: after},
+		"Query":            {Query: "x", After: after},
+		"LiveEngageFilter": {ObjectTypes: []string{"users", "skills"}, Originators: []string{"Ann"}, ExcludeLPA: true, From: &from},
+	}
+}
