@@ -373,5 +373,3 @@ func TestDB_QueryPlans(t *testing.T) {
 		}
 	}
 }
-
-func ptr[T any](v T) *T { return &v }
