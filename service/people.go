@@ -108,6 +108,9 @@ func (s *Service) CreateUser(ctx context.Context, p *audittrail.Principal, accou
 	}
 	err = s.store.Change(ctx, accountID, func(tx audittrail.Tx) ([]audittrail.Entry, error) {
 		u.CreatedAt, u.UpdatedAt = tx.Now(), tx.Now()
+		if err := checkGrant(tx, p, nil, u); err != nil {
+			return nil, err
+		}
 		audit, err := s.auditUser(tx, p, nil, u)
 		if err != nil {
 			return nil, err
@@ -120,7 +123,9 @@ func (s *Service) CreateUser(ctx context.Context, p *audittrail.Principal, accou
 	return u, nil
 }
 
-// UpdateUser changes a user of the account. Administrators cannot lock
+// UpdateUser changes a user of the account. Only a holder of
+// audit_trail.view may give a user a profile that holds it (EFORBIDDEN).
+// Administrators cannot lock
 // themselves out: disable their own user or give it a profile without the
 // administrator role (ECONFLICT; another administrator can). The user is
 // read, checked, diffed and written in one transaction, so that concurrent
@@ -146,6 +151,9 @@ func (s *Service) UpdateUser(ctx context.Context, p *audittrail.Principal, accou
 			return nil, err
 		}
 		if err := checkSelfLockout(tx, p, &u); err != nil {
+			return nil, err
+		}
+		if err := checkGrant(tx, p, before, &u); err != nil {
 			return nil, err
 		}
 		u.UpdatedAt = tx.Now()
@@ -205,6 +213,56 @@ func checkSelfLockout(tx audittrail.Tx, p *audittrail.Principal, u *audittrail.U
 		return audittrail.Errorf(audittrail.ECONFLICT, "you cannot give your own user a profile without the administrator role: another administrator of the account can")
 	}
 	return nil
+}
+
+// errGrant refuses to give audit_trail.view to a principal that does not
+// hold it (SPEC §4, "Granting the permission").
+func errGrant() error {
+	return audittrail.Errorf(audittrail.EFORBIDDEN, "only a user who holds the %s permission can grant it: ask an administrator who can view the audit trail", audittrail.PermissionViewAuditTrail)
+}
+
+// checkGrant applies the granting rule to a user given a profile (before
+// nil for a new user): giving anyone, oneself included, a profile that
+// holds audit_trail.view needs the acting principal to hold it.
+func checkGrant(tx audittrail.Tx, p *audittrail.Principal, before, after *audittrail.User) error {
+	if canGrant(p) || (before != nil && before.ProfileID == after.ProfileID) {
+		return nil
+	}
+	prof, err := tx.FindProfile(after.AccountID, after.ProfileID)
+	if err != nil {
+		return nil // auditUser reports a profile that does not exist
+	}
+	if prof.HasPermission(audittrail.PermissionViewAuditTrail) {
+		return errGrant()
+	}
+	return nil
+}
+
+// checkProfileGrant applies the granting rule to a profile (before nil for
+// a new one): making it hold audit_trail.view, or changing the permissions
+// of a profile that holds it, needs the acting principal to hold it.
+func checkProfileGrant(p *audittrail.Principal, before, after *audittrail.Profile) error {
+	if canGrant(p) {
+		return nil
+	}
+	holds := after.HasPermission(audittrail.PermissionViewAuditTrail)
+	if before == nil {
+		if holds {
+			return errGrant()
+		}
+		return nil
+	}
+	held := before.HasPermission(audittrail.PermissionViewAuditTrail)
+	if (holds && !held) || (held && !slices.Equal(before.Permissions, after.Permissions)) {
+		return errGrant()
+	}
+	return nil
+}
+
+// canGrant reports whether p may give audit_trail.view: a user who holds
+// it, or the command line.
+func canGrant(p *audittrail.Principal) bool {
+	return p.Kind == audittrail.PrincipalLocal || p.Can(audittrail.PermissionViewAuditTrail)
 }
 
 // auditUser returns the records of a change to a user (before or after nil
@@ -289,7 +347,8 @@ func (s *Service) FindProfile(ctx context.Context, p *audittrail.Principal, acco
 	return prof, err
 }
 
-// CreateProfile adds a custom profile to the account. Recorded under
+// CreateProfile adds a custom profile to the account. Only a holder of
+// audit_trail.view may make one that holds it (EFORBIDDEN). Recorded under
 // permissions. Returns EVALIDATION, EVALUETOOLONG,
 // EPERMISSIONNOTALLOWED, EALREADYEXISTS.
 func (s *Service) CreateProfile(ctx context.Context, p *audittrail.Principal, accountID string, in ProfileInput) (*audittrail.Profile, error) {
@@ -298,6 +357,9 @@ func (s *Service) CreateProfile(ctx context.Context, p *audittrail.Principal, ac
 	}
 	prof := &audittrail.Profile{ID: audittrail.NewID("prf_"), AccountID: accountID, Permissions: []string{}}
 	if err := in.apply(prof); err != nil {
+		return nil, err
+	}
+	if err := checkProfileGrant(p, nil, prof); err != nil {
 		return nil, err
 	}
 	err := s.store.Change(ctx, accountID, func(tx audittrail.Tx) ([]audittrail.Entry, error) {
@@ -347,6 +409,9 @@ func (s *Service) UpdateProfile(ctx context.Context, p *audittrail.Principal, ac
 		prof := *before
 		prof.Permissions = slices.Clone(before.Permissions)
 		if err := in.apply(&prof); err != nil {
+			return nil, err
+		}
+		if err := checkProfileGrant(p, before, &prof); err != nil {
 			return nil, err
 		}
 		prof.UpdatedAt = tx.Now()
