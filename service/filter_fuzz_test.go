@@ -82,4 +82,3 @@ func FuzzParseFilter(f *testing.F) {
 		}
 	})
 }
-
