@@ -22,7 +22,9 @@ type Ingester struct {
 }
 
 // New returns an Ingester over the catalog with the clock now.
-func New(c *audittrail.Catalog, now func() time.Time) *Ingester { return &Ingester{Catalog: c, Now: now} }
+func New(c *audittrail.Catalog, now func() time.Time) *Ingester {
+	return &Ingester{Catalog: c, Now: now}
+}
 
 // batch collects the entries and the problems of one request.
 type batch struct {
