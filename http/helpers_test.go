@@ -62,11 +62,7 @@ func newTestServer(tb testing.TB, o testOptions) *testServer {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	skey, err := tlog.GenerateKey()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	signer, err := tlog.NewSigner(skey)
+	signer, err := tlog.NewEphemeralSigner()
 	if err != nil {
 		tb.Fatal(err)
 	}

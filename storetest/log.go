@@ -287,11 +287,7 @@ func MustVerify(tb testing.TB, s audittrail.Store, accountID, vkey string) *tlog
 
 func mustSigner(tb testing.TB) *tlog.Signer {
 	tb.Helper()
-	skey, err := tlog.GenerateKey()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	signer, err := tlog.NewSigner(skey)
+	signer, err := tlog.NewEphemeralSigner()
 	if err != nil {
 		tb.Fatal(err)
 	}

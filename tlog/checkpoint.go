@@ -79,6 +79,16 @@ func GenerateKey() (string, error) {
 	return skey, err
 }
 
+// NewEphemeralSigner returns a signer with a new key that is kept nowhere:
+// for tests and benchmarks, whose checkpoints need no verifier later.
+func NewEphemeralSigner() (*Signer, error) {
+	skey, err := GenerateKey()
+	if err != nil {
+		return nil, err
+	}
+	return NewSigner(skey)
+}
+
 // Signer signs checkpoints.
 type Signer struct {
 	signer note.Signer

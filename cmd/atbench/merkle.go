@@ -231,11 +231,7 @@ func benchVerify(ctx context.Context, cfg *config) ([]benchkit.Result, error) {
 		return nil, err
 	}
 	defer e.close()
-	skey, err := tlog.GenerateKey()
-	if err != nil {
-		return nil, err
-	}
-	signer, err := tlog.NewSigner(skey)
+	signer, err := tlog.NewEphemeralSigner()
 	if err != nil {
 		return nil, err
 	}

@@ -21,11 +21,7 @@ func NewAPI(st audittrail.Store, limits athttp.Config) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	skey, err := tlog.GenerateKey()
-	if err != nil {
-		return nil, err
-	}
-	signer, err := tlog.NewSigner(skey)
+	signer, err := tlog.NewEphemeralSigner()
 	if err != nil {
 		return nil, err
 	}
