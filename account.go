@@ -203,7 +203,7 @@ func (p *Principal) Can(perm string) bool {
 func (p *Principal) Originator() Originator {
 	switch {
 	case p.User != nil:
-		o := Originator{ID: p.User.ID, Name: p.User.Name, LoginName: p.User.LoginName, AuthType: "audittrail"}
+		o := Originator{ID: p.User.ID, Name: p.User.Name, LoginName: p.User.LoginName, AuthType: AuthTypeService}
 		if p.Profile != nil {
 			o.Profiles = []string{p.Profile.Name}
 		}

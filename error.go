@@ -22,6 +22,7 @@ const (
 	EAUDITTRAILDISABLED   = "audit_trail_disabled"
 	EBEFOREENABLED        = "before_enabled"
 	EUNKNOWNOBJECTTYPE    = "unknown_object_type"
+	ERESERVEDOBJECTTYPE   = "reserved_object_type"
 	EPERMISSIONNOTALLOWED = "permission_not_allowed_for_role"
 	EALREADYEXISTS        = "already_exists"
 	ECONFLICT             = "conflict"

@@ -1,5 +1,7 @@
 package audittrail
 
+import "strings"
+
 // Object types under which the service records changes made through it
 // (SPEC §4): users and profiles use the platform's own types; publisher
 // keys and account settings have types of their own in the catalog.
@@ -8,7 +10,24 @@ const (
 	TypeProfiles        = "permissions"
 	TypePublisherKeys   = "publisher_keys"
 	TypeAccountSettings = "account_settings"
+	TypeDestinations    = "destinations"
+	TypeAuditTrail      = "audit_trail"
 )
+
+// IsServiceType reports whether records of the object type are written
+// only by the service itself (SPEC §4): a publisher may not send them, so
+// that nothing a platform sends can pass for the service's own record.
+func IsServiceType(key string) bool {
+	switch strings.ToLower(strings.TrimSpace(key)) {
+	case TypePublisherKeys, TypeAccountSettings, TypeDestinations, TypeAuditTrail:
+		return true
+	}
+	return false
+}
+
+// AuthTypeService is the auth_type of the originator of the records the
+// service writes about changes made through it; no platform may send it.
+const AuthTypeService = "audittrail"
 
 // Permission is a permission a profile may hold.
 type Permission struct {

@@ -25,6 +25,7 @@ var codes = map[string]int{
 	audittrail.EAUDITTRAILDISABLED:   http.StatusConflict,
 	audittrail.EBEFOREENABLED:        http.StatusUnprocessableEntity,
 	audittrail.EUNKNOWNOBJECTTYPE:    http.StatusUnprocessableEntity,
+	audittrail.ERESERVEDOBJECTTYPE:   http.StatusUnprocessableEntity,
 	audittrail.EPERMISSIONNOTALLOWED: http.StatusUnprocessableEntity,
 	audittrail.EALREADYEXISTS:        http.StatusConflict,
 	audittrail.ECONFLICT:             http.StatusConflict,

@@ -107,6 +107,8 @@ func (b *batch) common(i int, id, objectType, objectID, objectName, date string,
 	var t *audittrail.ObjectType
 	if objectType == "" {
 		b.fail(i, "object_type", audittrail.EVALIDATION, "object_type is required")
+	} else if audittrail.IsServiceType(objectType) {
+		b.fail(i, "object_type", audittrail.ERESERVEDOBJECTTYPE, "object_type %q is written only by the service itself, about changes made through it", clip(objectType))
 	} else if err := b.in.Catalog.CheckType(objectType); err != nil {
 		b.fail(i, "object_type", audittrail.EUNKNOWNOBJECTTYPE, "%s", audittrail.ErrorMessage(err))
 	} else {
@@ -120,6 +122,9 @@ func (b *batch) common(i int, id, objectType, objectID, objectName, date string,
 		b.name(i, "originator.name", o.Name, true)
 		for f, v := range map[string]string{"originator.id": o.ID, "originator.login_name": o.LoginName, "originator.employee_id": o.EmployeeID, "originator.user_agent": o.UserAgent, "originator.auth_type": o.AuthType} {
 			b.name(i, f, v, false)
+		}
+		if strings.EqualFold(strings.TrimSpace(o.AuthType), audittrail.AuthTypeService) {
+			b.fail(i, "originator.auth_type", audittrail.EVALIDATION, "originator.auth_type %q is the service's own, for the changes made through it", audittrail.AuthTypeService)
 		}
 		if len(o.Profiles) > MaxProfiles {
 			b.fail(i, "originator.profiles", audittrail.EVALUETOOLONG, "originator.profiles lists more than %d profiles", MaxProfiles)
