@@ -108,3 +108,12 @@ func ValidationError(details []ErrorDetail) error {
 	}
 	return &Error{Code: code, Message: msg, Details: details}
 }
+
+// Clip shortens a value quoted back in an error message to 64 characters,
+// so that a huge or hostile input never makes a huge message.
+func Clip(s string) string {
+	if r := []rune(s); len(r) > 64 {
+		return string(r[:64]) + "…"
+	}
+	return s
+}

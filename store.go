@@ -93,6 +93,8 @@ type PeopleTx interface {
 	// DeleteProfile returns ENOTFOUND, or (through a Store) ECONFLICT
 	// while users hold it.
 	DeleteProfile(accountID, id string) error
+	// CountProfileUsers counts the users of the account holding the profile.
+	CountProfileUsers(accountID, profileID string) (int, error)
 
 	FindUsers(accountID string) ([]*User, error)
 	// FindUser and FindUserByLogin return ENOTFOUND.

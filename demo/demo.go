@@ -61,7 +61,7 @@ var people = []person{
 // the account's trail as of that past moment, by a change of its own
 // (enableAt): nothing but the demo enables an audit trail retroactively.
 //
-// The history ends at now; in must accept it (in.Now no more than 5 minutes
+// The history ends at now; in must accept it (in's clock no more than 5 minutes
 // before now). The records go through in.PrepareChanges and
 // store.AppendRecords in batches of at most 1,000 changes, so a failure
 // part-way leaves the account with part of its history, and a later Seed

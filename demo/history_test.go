@@ -65,7 +65,7 @@ func TestHistory(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		in := &ingest.Ingester{Catalog: cat, Now: func() time.Time { return to }}
+		in := ingest.New(cat, func() time.Time { return to })
 		acct := &audittrail.Account{ID: AccountID, AuditTrailEnabled: true, AuditTrailEnabledAt: &from}
 		types := map[string]int{}
 		actions := map[string]int{}

@@ -75,7 +75,7 @@ func checkText(body []byte) error {
 				if b.Len() > 0 {
 					b.WriteByte('.')
 				}
-				b.WriteString(clip(fr.key))
+				b.WriteString(audittrail.Clip(fr.key))
 			}
 		}
 		return index, b.String()
@@ -210,15 +210,7 @@ func jsonError(err error, dec *json.Decoder) error {
 	}
 	msg := strings.TrimPrefix(err.Error(), "json: ")
 	if name, ok := strings.CutPrefix(msg, "unknown field "); ok {
-		return audittrail.Errorf(audittrail.EINVALIDJSON, "unknown field %s near byte %d", clip(name), dec.InputOffset())
+		return audittrail.Errorf(audittrail.EINVALIDJSON, "unknown field %s near byte %d", audittrail.Clip(name), dec.InputOffset())
 	}
-	return audittrail.Errorf(audittrail.EINVALIDJSON, "invalid JSON near byte %d: %s", dec.InputOffset(), clip(msg))
-}
-
-// clip shortens a value quoted back in a message.
-func clip(s string) string {
-	if r := []rune(s); len(r) > 64 {
-		return fmt.Sprint(string(r[:64]), "…")
-	}
-	return s
+	return audittrail.Errorf(audittrail.EINVALIDJSON, "invalid JSON near byte %d: %s", dec.InputOffset(), audittrail.Clip(msg))
 }

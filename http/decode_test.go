@@ -55,9 +55,8 @@ func FuzzIngest(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	cat, _ := audittrail.NewCatalog(nil)
-	in := ingest.New(cat, time.Now)
 	now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
-	in.Now = func() time.Time { return now }
+	in := ingest.New(cat, func() time.Time { return now })
 	at := now.Add(-time.Hour)
 	acct := &audittrail.Account{ID: "acme", AuditTrailEnabled: true, AuditTrailEnabledAt: &at}
 	f.Fuzz(func(t *testing.T, body []byte) {

@@ -206,9 +206,8 @@ func ingestFixture(tb testing.TB) (*ingest.Ingester, *audittrail.Account, time.T
 	if err != nil {
 		tb.Fatal(err)
 	}
-	in := ingest.New(cat, time.Now)
 	now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
-	in.Now = func() time.Time { return now }
+	in := ingest.New(cat, func() time.Time { return now })
 	at := now.Add(-24 * time.Hour)
 	return in, &audittrail.Account{ID: "acme", AuditTrailEnabled: true, AuditTrailEnabledAt: &at}, now
 }

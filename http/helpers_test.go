@@ -10,7 +10,6 @@ import (
 	"github.com/audittrail/audittrail"
 	"github.com/audittrail/audittrail/internal/testkit"
 	"github.com/audittrail/audittrail/service"
-	"github.com/audittrail/audittrail/tlog"
 )
 
 // testServer is what the tests of this package run against: the API over
@@ -58,21 +57,12 @@ func newTestServer(tb testing.TB, o testOptions) *testServer {
 	if o.Wrap != nil {
 		st = o.Wrap(st)
 	}
-	cat, err := audittrail.NewCatalog(nil)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	signer, err := tlog.NewEphemeralSigner()
-	if err != nil {
-		tb.Fatal(err)
-	}
 	cfg := service.DefaultConfig()
 	cfg.OperatorToken = o.OperatorToken
 	if o.LoginAttempts > 0 {
 		cfg.LoginAttempts = o.LoginAttempts
 	}
-	log := &tlog.Log{Store: st, Signer: signer, Logger: o.Logger, Now: o.Now}
-	svc := service.New(st, cat, log, cfg, o.Now, o.Logger)
+	svc := testkit.NewService(tb, st, cfg, o.Now, o.Logger)
 	return &testServer{Server: NewServer(svc, limits, o.Logger), svc: svc, store: st}
 }
 

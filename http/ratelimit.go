@@ -53,11 +53,6 @@ const (
 
 func (c rateClass) String() string { return [...]string{"unlimited", "ingestion", "read"}[c] }
 
-// RateLimits returns the per-account limits in force.
-func (s *Server) RateLimits() (ingestLimit, readLimit RateLimit) {
-	return s.rates.limits[ingestion], s.rates.limits[reads]
-}
-
 // allowRate lets a request of the class for the account through, or
 // answers 429 too_many_requests with Retry-After and returns false. A read
 // costs one token; an ingestion request one now, before its body is read,

@@ -18,12 +18,12 @@ import (
 // Ingester prepares batches for a store. It is safe for concurrent use.
 type Ingester struct {
 	Catalog *audittrail.Catalog
-	Now     func() time.Time
+	now     func() time.Time
 }
 
 // New returns an Ingester over the catalog with the clock now.
 func New(c *audittrail.Catalog, now func() time.Time) *Ingester {
-	return &Ingester{Catalog: c, Now: now}
+	return &Ingester{Catalog: c, now: now}
 }
 
 // batch collects the entries and the problems of one request.
@@ -78,7 +78,7 @@ func (in *Ingester) begin(acct *audittrail.Account, n int, source string) (*batc
 	if n > MaxBatch {
 		return nil, audittrail.Errorf(audittrail.EBATCHTOOLARGE, "the batch has %d items; send at most %d per request", n, MaxBatch)
 	}
-	return &batch{in: in, acct: acct, now: audittrail.TruncateTime(in.Now()), source: source, entries: make([]audittrail.Entry, n)}, nil
+	return &batch{in: in, acct: acct, now: audittrail.TruncateTime(in.now()), source: source, entries: make([]audittrail.Entry, n)}, nil
 }
 
 func (b *batch) finish() ([]audittrail.Entry, error) {
@@ -317,7 +317,7 @@ func (in *Ingester) ServiceChange(accountID, objectType, objectID, objectName st
 		return nil, err
 	}
 	changeID := audittrail.NewID("chg_")
-	now := audittrail.TruncateTime(in.Now())
+	now := audittrail.TruncateTime(in.now())
 	recs := make([]*audittrail.Record, 0, len(changes))
 	for _, c := range changes {
 		recs = append(recs, &audittrail.Record{AccountID: accountID, ObjectType: objectType, ObjectID: objectID, ObjectName: objectName,

@@ -209,7 +209,7 @@ func exportParams(q url.Values) (params, int, error) {
 	if v := q.Get("limit"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > MaxOffset {
-			return p, 0, audittrail.Errorf(audittrail.EINVALIDPARAMETER, "limit %q must be a whole number from 1 to %d", clip(v), MaxOffset)
+			return p, 0, audittrail.Errorf(audittrail.EINVALIDPARAMETER, "limit %q must be a whole number from 1 to %d", audittrail.Clip(v), MaxOffset)
 		}
 		limit = n
 	}
@@ -223,7 +223,7 @@ func boolParam(q url.Values, name string) (bool, error) {
 	}
 	b, err := strconv.ParseBool(v)
 	if err != nil {
-		return false, audittrail.Errorf(audittrail.EINVALIDPARAMETER, "%s %q must be true or false", name, clip(v))
+		return false, audittrail.Errorf(audittrail.EINVALIDPARAMETER, "%s %q must be true or false", name, audittrail.Clip(v))
 	}
 	return b, nil
 }

@@ -292,7 +292,7 @@ func operation(doc *ast.QueryDocument, name string) (*ast.OperationDefinition, *
 		if op := doc.Operations.ForName(name); op != nil {
 			return op, nil
 		}
-		return nil, gqlerror.Errorf("Unknown operation named %q.", clip(name))
+		return nil, gqlerror.Errorf("Unknown operation named %q.", audittrail.Clip(name))
 	}
 	switch len(doc.Operations) {
 	case 0:
@@ -502,13 +502,13 @@ func asBool(v any) (bool, error) {
 func describe(v any) string {
 	switch v := v.(type) {
 	case string:
-		return strconv.Quote(clip(v))
+		return strconv.Quote(audittrail.Clip(v))
 	case []any:
 		return "a list"
 	case map[string]any:
 		return "an object"
 	}
-	return clip(fmt.Sprint(v))
+	return audittrail.Clip(fmt.Sprint(v))
 }
 
 // fieldNames are the fields of an AuditData item, in the documentation's

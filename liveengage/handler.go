@@ -46,15 +46,7 @@ func New(svc *service.Service) *Handler {
 // EUNAUTHENTICATED first, whatever the id.
 func authorize(p *audittrail.Principal, accountID string) error {
 	if p != nil && audittrail.ValidateAccountID(accountID) != nil {
-		return audittrail.Errorf(audittrail.EINVALIDPARAMETER, "accountId %q is not a valid account id: 2 to 63 characters of a-z, 0-9 and '-'", clip(accountID))
+		return audittrail.Errorf(audittrail.EINVALIDPARAMETER, "accountId %q is not a valid account id: 2 to 63 characters of a-z, 0-9 and '-'", audittrail.Clip(accountID))
 	}
 	return service.Authorize(p, service.Viewer, accountID)
-}
-
-// clip shortens a value echoed in a message.
-func clip(s string) string {
-	if r := []rune(s); len(r) > 64 {
-		return string(r[:64]) + "…"
-	}
-	return s
 }

@@ -43,14 +43,10 @@ const OperatorToken = "operator-token-for-liveengage-tests"
 // build none.
 func newTestService(tb testing.TB) *service.Service {
 	tb.Helper()
-	st := testkit.OpenStore(tb, func() time.Time { return Now })
-	catalog, err := audittrail.NewCatalog(nil)
-	if err != nil {
-		tb.Fatal(err)
-	}
+	now := func() time.Time { return Now }
 	cfg := service.DefaultConfig()
 	cfg.OperatorToken = OperatorToken
-	return service.New(st, catalog, nil, cfg, func() time.Time { return Now }, slog.New(slog.DiscardHandler))
+	return testkit.NewService(tb, testkit.OpenStore(tb, now), cfg, now, nil)
 }
 
 // Fixture is the API over a store holding an account with its audit

@@ -78,7 +78,7 @@ func (h *Handler) newSearch(accountID string, p params, now time.Time) (*search,
 		return nil, err
 	}
 	if p.language != "" && !languagePattern.MatchString(p.language) {
-		return nil, argErrorf("language", "language %q is not a language tag such as en-US", clip(p.language))
+		return nil, argErrorf("language", "language %q is not a language tag such as en-US", audittrail.Clip(p.language))
 	}
 
 	windowStart := h.svc.Config().Retention.Start(now)
@@ -106,7 +106,7 @@ func (h *Handler) newSearch(accountID string, p params, now time.Time) (*search,
 
 	for _, name := range p.orderBy {
 		if !strings.EqualFold(name, DefaultOrderBy) && !strings.EqualFold(name, "changeDate") {
-			return nil, argErrorf("orderBy", "orderBy %q is not supported: records are ordered by %s", clip(name), DefaultOrderBy)
+			return nil, argErrorf("orderBy", "orderBy %q is not supported: records are ordered by %s", audittrail.Clip(name), DefaultOrderBy)
 		}
 	}
 	if len(p.orderDirection) > 1 {
@@ -118,7 +118,7 @@ func (h *Handler) newSearch(accountID string, p params, now time.Time) (*search,
 			s.ascending = true
 		case "DESC":
 		default:
-			return nil, argErrorf("orderDirection", "orderDirection %q must be ASC or DESC", clip(d))
+			return nil, argErrorf("orderDirection", "orderDirection %q must be ASC or DESC", audittrail.Clip(d))
 		}
 	}
 
@@ -128,7 +128,7 @@ func (h *Handler) newSearch(accountID string, p params, now time.Time) (*search,
 	for _, name := range p.componentTypes {
 		t, ok := h.byComponent[strings.ToLower(name)]
 		if !ok {
-			return nil, argErrorf("componentTypes", "componentTypes: %q is not a component type; known: %s", clip(name), h.componentNames())
+			return nil, argErrorf("componentTypes", "componentTypes: %q is not a component type; known: %s", audittrail.Clip(name), h.componentNames())
 		}
 		if !slices.Contains(s.types, t) {
 			s.types = append(s.types, t)
@@ -177,7 +177,7 @@ const DayFormat = "2006-01-02"
 func parseDay(arg, v string, loc *time.Location) (time.Time, error) {
 	t, err := time.ParseInLocation(DayFormat, v, loc)
 	if err != nil {
-		return time.Time{}, argErrorf(arg, "%s %q is not a date in the format yyyy-MM-dd, such as 2026-01-31", arg, clip(v))
+		return time.Time{}, argErrorf(arg, "%s %q is not a date in the format yyyy-MM-dd, such as 2026-01-31", arg, audittrail.Clip(v))
 	}
 	return t, nil
 }
@@ -191,7 +191,7 @@ var (
 // IANA name (US/Eastern, Europe/London, UTC) or a fixed offset from GMT
 // (GMT+02:00, UTC-5, +0530).
 func loadZone(name string) (*time.Location, error) {
-	bad := argErrorf("timezone", "timezone %q is not a time zone such as US/Eastern, Europe/London, UTC or GMT+02:00", clip(name))
+	bad := argErrorf("timezone", "timezone %q is not a time zone such as US/Eastern, Europe/London, UTC or GMT+02:00", audittrail.Clip(name))
 	if name == "" || name == "Local" || len(name) > 64 {
 		return nil, bad
 	}

@@ -41,6 +41,12 @@ func (tx *txn) UpdateProfile(p *audittrail.Profile) error {
 	return translate(err, txkit.ProfileNotFound(p.ID), txkit.ProfileExists(p.Name))
 }
 
+// CountProfileUsers counts the users of the account that hold the profile.
+func (tx *txn) CountProfileUsers(accountID, profileID string) (n int, err error) {
+	err = tx.queryRow(`SELECT count(*) FROM users WHERE account_id = $1 AND profile_id = $2`, accountID, profileID).Scan(&n)
+	return n, err
+}
+
 // DeleteProfile returns ENOTFOUND.
 func (tx *txn) DeleteProfile(accountID, id string) error {
 	err := tx.queryRow(`DELETE FROM profiles WHERE account_id = $1 AND id = $2 RETURNING id`, accountID, id).Scan(&id)

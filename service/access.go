@@ -45,7 +45,7 @@ func Authorize(p *audittrail.Principal, a Access, account string) error {
 		return nil
 	}
 	if account != "" && p.Kind != audittrail.PrincipalOperator && p.AccountID != account {
-		return audittrail.Errorf(audittrail.ENOTFOUND, "account %s not found", clip(account))
+		return audittrail.Errorf(audittrail.ENOTFOUND, "account %s not found", audittrail.Clip(account))
 	}
 	var ok bool
 	var need string
@@ -67,15 +67,6 @@ func Authorize(p *audittrail.Principal, a Access, account string) error {
 		return audittrail.Errorf(audittrail.EFORBIDDEN, "this request needs %s", need)
 	}
 	return nil
-}
-
-// clip shortens a value quoted back in an error message.
-func clip(s string) string {
-	const max = 64
-	if r := []rune(s); len(r) > max {
-		return string(r[:max]) + "…"
-	}
-	return s
 }
 
 // Local returns the principal of a command run beside the storage (the

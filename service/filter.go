@@ -31,7 +31,7 @@ func ParseFilter(q url.Values, accountID string, paged bool) (audittrail.RecordF
 	f := audittrail.RecordFilter{AccountID: accountID, Limit: audittrail.DefaultLimit}
 	for name := range q {
 		if !contains(allowed, name) {
-			return f, audittrail.Errorf(audittrail.EINVALIDPARAMETER, "unknown query parameter %q; known: %s", clip(name), strings.Join(allowed, ", "))
+			return f, audittrail.Errorf(audittrail.EINVALIDPARAMETER, "unknown query parameter %q; known: %s", audittrail.Clip(name), strings.Join(allowed, ", "))
 		}
 	}
 	f.Element, f.ObjectName, f.ObjectID = q.Get("element"), q.Get("object_name"), q.Get("object_id")
@@ -39,7 +39,7 @@ func ParseFilter(q url.Values, accountID string, paged bool) (audittrail.RecordF
 	for name, vs := range q {
 		for _, v := range vs {
 			if !utf8.ValidString(v) || strings.ContainsRune(v, 0) {
-				return f, audittrail.Errorf(audittrail.EINVALIDPARAMETER, "%s is not UTF-8 text without NUL characters, which no record holds", clip(name))
+				return f, audittrail.Errorf(audittrail.EINVALIDPARAMETER, "%s is not UTF-8 text without NUL characters, which no record holds", audittrail.Clip(name))
 			}
 		}
 	}
@@ -55,7 +55,7 @@ func ParseFilter(q url.Values, accountID string, paged bool) (audittrail.RecordF
 	}
 	for _, a := range f.ActionTypes {
 		if a != audittrail.ActionAdd && a != audittrail.ActionEdit && a != audittrail.ActionDelete {
-			return f, audittrail.Errorf(audittrail.EINVALIDPARAMETER, "action_type %q must be add, edit or delete", clip(a))
+			return f, audittrail.Errorf(audittrail.EINVALIDPARAMETER, "action_type %q must be add, edit or delete", audittrail.Clip(a))
 		}
 	}
 	var err error
@@ -87,7 +87,7 @@ func parseTime(q url.Values, name string) (*time.Time, error) {
 	}
 	t, err := time.Parse(time.RFC3339Nano, v)
 	if err != nil {
-		return nil, audittrail.Errorf(audittrail.EINVALIDPARAMETER, "%s %q is not an RFC 3339 time such as 2026-01-31T00:00:00Z", name, clip(v))
+		return nil, audittrail.Errorf(audittrail.EINVALIDPARAMETER, "%s %q is not an RFC 3339 time such as 2026-01-31T00:00:00Z", name, audittrail.Clip(v))
 	}
 	t = t.UTC()
 	return &t, nil

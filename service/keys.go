@@ -9,18 +9,8 @@ import (
 
 // FindPublisherKeys returns the account's publisher keys, revoked ones
 // included, oldest first, never their secrets. Administrators only.
-func (s *Service) FindPublisherKeys(ctx context.Context, p *audittrail.Principal, accountID string) (keys []*audittrail.PublisherKey, err error) {
-	if err := Authorize(p, Administrator, accountID); err != nil {
-		return nil, err
-	}
-	err = s.store.View(ctx, func(tx audittrail.Tx) (err error) {
-		keys, err = tx.FindPublisherKeys(accountID)
-		return err
-	})
-	if keys == nil && err == nil {
-		keys = []*audittrail.PublisherKey{}
-	}
-	return keys, err
+func (s *Service) FindPublisherKeys(ctx context.Context, p *audittrail.Principal, accountID string) ([]*audittrail.PublisherKey, error) {
+	return readList(ctx, s, p, Administrator, accountID, func(tx audittrail.Tx) ([]*audittrail.PublisherKey, error) { return tx.FindPublisherKeys(accountID) })
 }
 
 // CreatePublisherKey makes a publisher key for the account and returns it
@@ -39,7 +29,6 @@ func (s *Service) CreatePublisherKey(ctx context.Context, p *audittrail.Principa
 	}
 	k, secret := audittrail.NewPublisherKey(accountID, name, s.now())
 	err := s.store.Change(ctx, accountID, func(tx audittrail.Tx) ([]audittrail.Entry, error) {
-		k.CreatedAt = tx.Now()
 		audit, err := s.ingester.ServiceChange(accountID, audittrail.TypePublisherKeys, k.ID, k.Name, nil, audittrail.PublisherKeySnapshot(k), p.Originator())
 		if err != nil {
 			return nil, err

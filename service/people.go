@@ -59,30 +59,13 @@ func (in *UserInput) apply(u *audittrail.User, passwordHash string) error {
 }
 
 // FindUsers returns the users of the account. Administrators only.
-func (s *Service) FindUsers(ctx context.Context, p *audittrail.Principal, accountID string) (users []*audittrail.User, err error) {
-	if err := Authorize(p, Administrator, accountID); err != nil {
-		return nil, err
-	}
-	err = s.store.View(ctx, func(tx audittrail.Tx) (err error) {
-		users, err = tx.FindUsers(accountID)
-		return err
-	})
-	if users == nil && err == nil {
-		users = []*audittrail.User{}
-	}
-	return users, err
+func (s *Service) FindUsers(ctx context.Context, p *audittrail.Principal, accountID string) ([]*audittrail.User, error) {
+	return readList(ctx, s, p, Administrator, accountID, func(tx audittrail.Tx) ([]*audittrail.User, error) { return tx.FindUsers(accountID) })
 }
 
 // FindUser returns a user of the account. Returns ENOTFOUND.
-func (s *Service) FindUser(ctx context.Context, p *audittrail.Principal, accountID, id string) (u *audittrail.User, err error) {
-	if err := Authorize(p, Administrator, accountID); err != nil {
-		return nil, err
-	}
-	err = s.store.View(ctx, func(tx audittrail.Tx) (err error) {
-		u, err = tx.FindUser(accountID, id)
-		return err
-	})
-	return u, err
+func (s *Service) FindUser(ctx context.Context, p *audittrail.Principal, accountID, id string) (*audittrail.User, error) {
+	return read(ctx, s, p, Administrator, accountID, func(tx audittrail.Tx) (*audittrail.User, error) { return tx.FindUser(accountID, id) })
 }
 
 // CreateUser adds a user to the account, enabled, named by their login
@@ -107,11 +90,11 @@ func (s *Service) CreateUser(ctx context.Context, p *audittrail.Principal, accou
 		return nil, err
 	}
 	err = s.store.Change(ctx, accountID, func(tx audittrail.Tx) ([]audittrail.Entry, error) {
-		u.CreatedAt, u.UpdatedAt = tx.Now(), tx.Now()
-		if err := checkGrant(tx, p, nil, u); err != nil {
+		ps := newProfiles(tx)
+		if err := checkGrant(ps, p, nil, u); err != nil {
 			return nil, err
 		}
-		audit, err := s.auditUser(tx, p, nil, u)
+		audit, err := s.auditUser(ps, p, nil, u)
 		if err != nil {
 			return nil, err
 		}
@@ -150,14 +133,14 @@ func (s *Service) UpdateUser(ctx context.Context, p *audittrail.Principal, accou
 		if err := in.apply(&u, hash); err != nil {
 			return nil, err
 		}
-		if err := checkSelfLockout(tx, p, &u); err != nil {
+		ps := newProfiles(tx)
+		if err := checkSelfLockout(ps, p, &u); err != nil {
 			return nil, err
 		}
-		if err := checkGrant(tx, p, before, &u); err != nil {
+		if err := checkGrant(ps, p, before, &u); err != nil {
 			return nil, err
 		}
-		u.UpdatedAt = tx.Now()
-		audit, err := s.auditUser(tx, p, before, &u)
+		audit, err := s.auditUser(ps, p, before, &u)
 		if err != nil {
 			return nil, err
 		}
@@ -184,7 +167,7 @@ func (s *Service) DeleteUser(ctx context.Context, p *audittrail.Principal, accou
 		if p.User != nil && p.User.ID == before.ID {
 			return nil, audittrail.Errorf(audittrail.ECONFLICT, "you cannot delete your own user: another administrator of the account can")
 		}
-		audit, err := s.auditUser(tx, p, before, nil)
+		audit, err := s.auditUser(newProfiles(tx), p, before, nil)
 		if err != nil {
 			return nil, err
 		}
@@ -195,7 +178,7 @@ func (s *Service) DeleteUser(ctx context.Context, p *audittrail.Principal, accou
 // checkSelfLockout refuses a change by which administrators would lock
 // themselves out of the account: disabling their own user, or giving it a
 // profile without the administrator role. Another administrator can.
-func checkSelfLockout(tx audittrail.Tx, p *audittrail.Principal, u *audittrail.User) error {
+func checkSelfLockout(ps *profiles, p *audittrail.Principal, u *audittrail.User) error {
 	if p.User == nil || p.User.ID != u.ID {
 		return nil
 	}
@@ -205,9 +188,9 @@ func checkSelfLockout(tx audittrail.Tx, p *audittrail.Principal, u *audittrail.U
 	if u.ProfileID == p.User.ProfileID {
 		return nil
 	}
-	prof, err := tx.FindProfile(u.AccountID, u.ProfileID)
+	prof, err := ps.of(u)
 	if err != nil {
-		return nil // auditUser reports a profile that does not exist
+		return err
 	}
 	if prof.Role != audittrail.RoleAdministrator {
 		return audittrail.Errorf(audittrail.ECONFLICT, "you cannot give your own user a profile without the administrator role: another administrator of the account can")
@@ -224,13 +207,13 @@ func errGrant() error {
 // checkGrant applies the granting rule to a user given a profile (before
 // nil for a new user): giving anyone, oneself included, a profile that
 // holds audit_trail.view needs the acting principal to hold it.
-func checkGrant(tx audittrail.Tx, p *audittrail.Principal, before, after *audittrail.User) error {
+func checkGrant(ps *profiles, p *audittrail.Principal, before, after *audittrail.User) error {
 	if canGrant(p) || (before != nil && before.ProfileID == after.ProfileID) {
 		return nil
 	}
-	prof, err := tx.FindProfile(after.AccountID, after.ProfileID)
+	prof, err := ps.of(after)
 	if err != nil {
-		return nil // auditUser reports a profile that does not exist
+		return err
 	}
 	if prof.HasPermission(audittrail.PermissionViewAuditTrail) {
 		return errGrant()
@@ -265,17 +248,42 @@ func canGrant(p *audittrail.Principal) bool {
 	return p.Kind == audittrail.PrincipalLocal || p.Can(audittrail.PermissionViewAuditTrail)
 }
 
+// profiles finds the profiles of the users of one change, in its
+// transaction, each once: the self-lockout rule, the granting rule and the
+// audit snapshots all look at the same ones.
+type profiles struct {
+	tx audittrail.Tx
+	m  map[string]*audittrail.Profile
+}
+
+func newProfiles(tx audittrail.Tx) *profiles {
+	return &profiles{tx: tx, m: map[string]*audittrail.Profile{}}
+}
+
+// of returns u's profile; EVALIDATION when it is not one of the account's.
+func (ps *profiles) of(u *audittrail.User) (*audittrail.Profile, error) {
+	if prof, ok := ps.m[u.ProfileID]; ok {
+		return prof, nil
+	}
+	prof, err := ps.tx.FindProfile(u.AccountID, u.ProfileID)
+	if audittrail.ErrorCode(err) == audittrail.ENOTFOUND {
+		return nil, audittrail.Errorf(audittrail.EVALIDATION, "profile %q does not exist in this account", audittrail.Clip(u.ProfileID))
+	} else if err != nil {
+		return nil, err
+	}
+	ps.m[u.ProfileID] = prof
+	return prof, nil
+}
+
 // auditUser returns the records of a change to a user (before or after nil
 // for an add or a delete), naming the profile rather than its id.
-func (s *Service) auditUser(tx audittrail.Tx, p *audittrail.Principal, before, after *audittrail.User) ([]audittrail.Entry, error) {
+func (s *Service) auditUser(ps *profiles, p *audittrail.Principal, before, after *audittrail.User) ([]audittrail.Entry, error) {
 	snapshot := func(u *audittrail.User) (map[string]any, error) {
 		if u == nil {
 			return nil, nil
 		}
-		prof, err := tx.FindProfile(u.AccountID, u.ProfileID)
-		if audittrail.ErrorCode(err) == audittrail.ENOTFOUND {
-			return nil, audittrail.Errorf(audittrail.EVALIDATION, "profile %q does not exist in this account", clip(u.ProfileID))
-		} else if err != nil {
+		prof, err := ps.of(u)
+		if err != nil {
 			return nil, err
 		}
 		return audittrail.UserSnapshot(u, prof.Name), nil
@@ -321,30 +329,13 @@ func (in *ProfileInput) apply(p *audittrail.Profile) error {
 }
 
 // FindProfiles returns the profiles of the account. Administrators only.
-func (s *Service) FindProfiles(ctx context.Context, p *audittrail.Principal, accountID string) (ps []*audittrail.Profile, err error) {
-	if err := Authorize(p, Administrator, accountID); err != nil {
-		return nil, err
-	}
-	err = s.store.View(ctx, func(tx audittrail.Tx) (err error) {
-		ps, err = tx.FindProfiles(accountID)
-		return err
-	})
-	if ps == nil && err == nil {
-		ps = []*audittrail.Profile{}
-	}
-	return ps, err
+func (s *Service) FindProfiles(ctx context.Context, p *audittrail.Principal, accountID string) ([]*audittrail.Profile, error) {
+	return readList(ctx, s, p, Administrator, accountID, func(tx audittrail.Tx) ([]*audittrail.Profile, error) { return tx.FindProfiles(accountID) })
 }
 
 // FindProfile returns a profile of the account. Returns ENOTFOUND.
-func (s *Service) FindProfile(ctx context.Context, p *audittrail.Principal, accountID, id string) (prof *audittrail.Profile, err error) {
-	if err := Authorize(p, Administrator, accountID); err != nil {
-		return nil, err
-	}
-	err = s.store.View(ctx, func(tx audittrail.Tx) (err error) {
-		prof, err = tx.FindProfile(accountID, id)
-		return err
-	})
-	return prof, err
+func (s *Service) FindProfile(ctx context.Context, p *audittrail.Principal, accountID, id string) (*audittrail.Profile, error) {
+	return read(ctx, s, p, Administrator, accountID, func(tx audittrail.Tx) (*audittrail.Profile, error) { return tx.FindProfile(accountID, id) })
 }
 
 // CreateProfile adds a custom profile to the account. Only a holder of
@@ -363,7 +354,6 @@ func (s *Service) CreateProfile(ctx context.Context, p *audittrail.Principal, ac
 		return nil, err
 	}
 	err := s.store.Change(ctx, accountID, func(tx audittrail.Tx) ([]audittrail.Entry, error) {
-		prof.CreatedAt, prof.UpdatedAt = tx.Now(), tx.Now()
 		audit, err := s.ingester.ServiceChange(accountID, audittrail.TypeProfiles, prof.ID, prof.Name, nil, audittrail.ProfileSnapshot(prof), p.Originator())
 		if err != nil {
 			return nil, err
@@ -414,7 +404,6 @@ func (s *Service) UpdateProfile(ctx context.Context, p *audittrail.Principal, ac
 		if err := checkProfileGrant(p, before, &prof); err != nil {
 			return nil, err
 		}
-		prof.UpdatedAt = tx.Now()
 		audit, err := s.ingester.ServiceChange(accountID, audittrail.TypeProfiles, prof.ID, prof.Name,
 			audittrail.ProfileSnapshot(before), audittrail.ProfileSnapshot(&prof), p.Originator())
 		if err != nil {

@@ -91,7 +91,7 @@ func (s *Service) FindRecord(ctx context.Context, p *audittrail.Principal, accou
 	}
 	rec, err := s.store.FindRecord(ctx, accountID, id)
 	if err == nil && rec.Date.Before(s.windowStart()) {
-		err = audittrail.Errorf(audittrail.ENOTFOUND, "record %s not found", clip(id))
+		err = audittrail.Errorf(audittrail.ENOTFOUND, "record %s not found", audittrail.Clip(id))
 	}
 	return rec, err
 }

@@ -1,6 +1,7 @@
 package service
 
 import (
+	"context"
 	"log/slog"
 	"time"
 
@@ -94,9 +95,6 @@ func (s *Service) Now() time.Time { return s.now() }
 // the binary (retention purge, checkpoints) and for probes (/readyz).
 func (s *Service) Store() audittrail.Store { return s.store }
 
-// Log returns the integrity log.
-func (s *Service) Log() *tlog.Log { return s.log }
-
 // windowStart is the oldest moment the retention window shows now.
 func (s *Service) windowStart() time.Time { return s.cfg.Retention.Start(s.now()) }
 
@@ -107,4 +105,27 @@ func (s *Service) windowStart() time.Time { return s.cfg.Retention.Start(s.now()
 // streaming and witnessing build on; fn must not block.
 func (s *Service) Subscribe(fn func(audittrail.Commit)) (unsubscribe func()) {
 	return s.store.Subscribe(fn)
+}
+
+// read authorizes p with a on the account and returns what fn reads in one
+// read transaction.
+func read[T any](ctx context.Context, s *Service, p *audittrail.Principal, a Access, accountID string, fn func(audittrail.Tx) (T, error)) (v T, err error) {
+	if err := Authorize(p, a, accountID); err != nil {
+		return v, err
+	}
+	err = s.store.View(ctx, func(tx audittrail.Tx) (err error) {
+		v, err = fn(tx)
+		return err
+	})
+	return v, err
+}
+
+// readList is read for a list, which is never nil: an answer lists none
+// as [], not null.
+func readList[T any](ctx context.Context, s *Service, p *audittrail.Principal, a Access, accountID string, fn func(audittrail.Tx) ([]T, error)) ([]T, error) {
+	list, err := read(ctx, s, p, a, accountID, fn)
+	if list == nil && err == nil {
+		list = []T{}
+	}
+	return list, err
 }

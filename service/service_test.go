@@ -2,8 +2,6 @@ package service_test
 
 import (
 	"context"
-	"io"
-	"log/slog"
 	"sync"
 	"testing"
 	"time"
@@ -18,12 +16,7 @@ import (
 // acme with its audit trail on, and the account's publisher principal.
 func newService(t *testing.T) (*service.Service, *audittrail.Principal) {
 	t.Helper()
-	st := testkit.OpenStore(t, time.Now)
-	cat, err := audittrail.NewCatalog(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	svc := service.New(st, cat, nil, service.DefaultConfig(), time.Now, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	svc := testkit.NewService(t, testkit.OpenStore(t, time.Now), service.DefaultConfig(), time.Now, nil)
 	ctx := context.Background()
 	if _, _, err := svc.CreateAccount(ctx, service.Local(), service.AccountInput{ID: "acme", Name: "Acme",
 		Admin: service.AdminInput{LoginName: "ada", Password: "a long passphrase"}}); err != nil {

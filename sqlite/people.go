@@ -55,6 +55,12 @@ func (tx *txn) UpdateProfile(p *audittrail.Profile) error {
 	return nil
 }
 
+// CountProfileUsers counts the users of the account that hold the profile.
+func (tx *txn) CountProfileUsers(accountID, profileID string) (n int, err error) {
+	err = tx.queryRow(`SELECT COUNT(*) FROM users WHERE account_id = ? AND profile_id = ?`, accountID, profileID).Scan(&n)
+	return n, err
+}
+
 // DeleteProfile returns ENOTFOUND.
 func (tx *txn) DeleteProfile(accountID, id string) error {
 	err := tx.queryRow(`DELETE FROM profiles WHERE account_id = ? AND id = ? RETURNING id`, accountID, id).Scan(&id)

@@ -47,15 +47,9 @@ func (t tx) UpdateProfile(p *audittrail.Profile) error {
 // DeleteProfile refuses, with ECONFLICT, to delete a profile that users
 // hold.
 func (t tx) DeleteProfile(accountID, id string) error {
-	users, err := t.FindUsers(accountID)
+	n, err := t.CountProfileUsers(accountID, id)
 	if err != nil {
 		return err
-	}
-	n := 0
-	for _, u := range users {
-		if u.ProfileID == id {
-			n++
-		}
 	}
 	switch {
 	case n == 1:

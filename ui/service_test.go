@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/audittrail/audittrail"
 	"github.com/audittrail/audittrail/internal/testkit"
 	"github.com/audittrail/audittrail/service"
 )
@@ -16,13 +15,7 @@ import (
 // configuration.
 func newTestService(tb testing.TB) *service.Service {
 	tb.Helper()
-	st := testkit.OpenStore(tb, time.Now)
-	catalog, err := audittrail.NewCatalog(nil)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	// The UI signs no checkpoints and proves nothing: no integrity log.
-	return service.New(st, catalog, nil, service.DefaultConfig(), time.Now, discardLogger())
+	return testkit.NewService(tb, testkit.OpenStore(tb, time.Now), service.DefaultConfig(), time.Now, nil)
 }
 
 func discardLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
