@@ -185,6 +185,11 @@ type Principal struct {
 	User      *User
 	Profile   *Profile
 	Key       *PublisherKey
+
+	// IP and UserAgent say where the request came from, for the access
+	// log (SPEC §11); the front end that authenticated it sets them.
+	IP        string
+	UserAgent string
 }
 
 // IsAdministrator reports whether the principal is a user whose profile has

@@ -3,6 +3,7 @@ package audittrail
 import (
 	"errors"
 	"fmt"
+	"net/http"
 )
 
 // Error codes. They are the codes of the API contract (SPEC §6): the HTTP
@@ -33,6 +34,52 @@ const (
 	EUNAVAILABLE          = "unavailable"
 	EINTERNAL             = "internal"
 )
+
+// statuses maps each error code of the contract to its HTTP status (SPEC
+// §6): the API answers with it, and the access log records it (SPEC §11).
+var statuses = map[string]int{
+	EUNAUTHENTICATED:      http.StatusUnauthorized,
+	EFORBIDDEN:            http.StatusForbidden,
+	ENOTFOUND:             http.StatusNotFound,
+	EINVALIDJSON:          http.StatusBadRequest,
+	EINVALIDPARAMETER:     http.StatusBadRequest,
+	EVALIDATION:           http.StatusUnprocessableEntity,
+	EBODYTOOLARGE:         http.StatusRequestEntityTooLarge,
+	EBATCHTOOLARGE:        http.StatusUnprocessableEntity,
+	EVALUETOOLONG:         http.StatusUnprocessableEntity,
+	EDATEINFUTURE:         http.StatusUnprocessableEntity,
+	EIDEMPOTENCYCONFLICT:  http.StatusConflict,
+	EAUDITTRAILDISABLED:   http.StatusConflict,
+	EBEFOREENABLED:        http.StatusUnprocessableEntity,
+	EUNKNOWNOBJECTTYPE:    http.StatusUnprocessableEntity,
+	ERESERVEDOBJECTTYPE:   http.StatusUnprocessableEntity,
+	EPERMISSIONNOTALLOWED: http.StatusUnprocessableEntity,
+	EALREADYEXISTS:        http.StatusConflict,
+	ECONFLICT:             http.StatusConflict,
+	EEXPORTTOOLARGE:       http.StatusUnprocessableEntity,
+	EEXPORTBUSY:           http.StatusTooManyRequests,
+	ETOOMANYREQUESTS:      http.StatusTooManyRequests,
+	EMETHODNOTALLOWED:     http.StatusMethodNotAllowed,
+	EUNAVAILABLE:          http.StatusServiceUnavailable,
+	EINTERNAL:             http.StatusInternalServerError,
+}
+
+// ErrorCodes returns every error code of the contract.
+func ErrorCodes() []string {
+	list := make([]string, 0, len(statuses))
+	for code := range statuses {
+		list = append(list, code)
+	}
+	return list
+}
+
+// ErrorStatus returns the HTTP status of an error code.
+func ErrorStatus(code string) int {
+	if s, ok := statuses[code]; ok {
+		return s
+	}
+	return http.StatusInternalServerError
+}
 
 // Error is the domain's error: a code from the list above, a message a
 // person can act on, and for batch validation one detail per problem.

@@ -32,7 +32,8 @@ type Backend interface {
 	// PurgeRecords removes the records of every account dated before
 	// cutoff, keeping their leaves and nodes so that proofs and checkpoints
 	// stay valid, notes each removed seq as purged, and returns how many it
-	// removed. Each backend purges its own way (batches, partitions).
+	// removed. The access log's entries from before cutoff go with them,
+	// since they are kept as long as records (SPEC §11). Each backend purges its own way (batches, partitions).
 	PurgeRecords(ctx context.Context, cutoff time.Time) (int, error)
 
 	// Ping reports whether the storage can be reached and, after a write
@@ -60,6 +61,7 @@ type Tx interface {
 	CredentialTx
 	RecordTx
 	LogTx
+	AccessTx
 }
 
 // AccountTx reads and writes accounts.
@@ -171,6 +173,17 @@ type RecordTx interface {
 	FindIdempotencyKeys(accountID string, keys []string) (map[string]IdempotencyKey, error)
 	// InsertIdempotencyKeys stores keys.
 	InsertIdempotencyKeys(accountID string, keys []IdempotencyKey) error
+}
+
+// AccessTx appends to and reads the access logs of accounts (SPEC §11).
+type AccessTx interface {
+	// InsertAccessEntries appends entries, of any accounts, whose fields
+	// are all set.
+	InsertAccessEntries(entries []*AccessEntry) error
+	// FindAccessEntries calls fn with each entry of the page that f
+	// selects (f.Limit of them at most), newest first by (at, id),
+	// starting after f.After.
+	FindAccessEntries(f AccessFilter, fn func(*AccessEntry) error) error
 }
 
 // LogHead is the state of an account's log kept beside the account: the
@@ -302,6 +315,14 @@ type Store interface {
 	// its own transaction and fn called between them. It stops at, and
 	// returns, the first error of fn or of ctx.
 	IterateRecords(ctx context.Context, f RecordFilter, fn func(*Record) error) error
+
+	// AppendAccess appends entries to the access logs of their accounts
+	// durably, all in one transaction.
+	AppendAccess(ctx context.Context, entries []*AccessEntry) error
+
+	// FindAccessEntries returns at most f.Limit entries matching f, newest
+	// first by (at, id), starting after f.After.
+	FindAccessEntries(ctx context.Context, f AccessFilter) ([]*AccessEntry, error)
 
 	// Subscribe calls fn after each transaction that made records durable,
 	// with the account and seq range it committed, until the returned

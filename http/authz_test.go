@@ -87,6 +87,10 @@ var authzMatrix = map[string][nPrincipals]int{
 	"GET /api/v1/accounts/{account}/records/export.csv":    viewRow,
 	"GET /api/v1/accounts/{account}/records/export.ndjson": viewRow,
 
+	// The access log (SPEC §11): the holders of audit_trail.view.
+	"GET /api/v1/accounts/{account}/access-log":            viewRow,
+	"GET /api/v1/accounts/{account}/access-log/export.csv": viewRow,
+
 	// The integrity log. The verifier key names no account: any user
 	// holding audit_trail.view reads it, whatever their account.
 	"GET /api/v1/checkpoint-key":                        {401, 403, 403, 403, 403, 403, 200, 200},

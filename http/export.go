@@ -15,7 +15,7 @@ func (s *Server) handleExport(format string) handlerFunc {
 	return func(w http.ResponseWriter, r *http.Request, p *audittrail.Principal) {
 		f, err := service.ParseFilter(r.URL.Query(), r.PathValue("account"), false)
 		if err != nil {
-			s.Error(w, r, err)
+			s.refuseRead(w, r, p, format, err)
 			return
 		}
 		exp, err := s.svc.OpenExport(r.Context(), p, f, format)

@@ -33,7 +33,7 @@ var hostile = []string{
 var contractCodes = map[string]bool{}
 
 func init() {
-	for code := range codes {
+	for _, code := range audittrail.ErrorCodes() {
 		if code != audittrail.EINTERNAL {
 			contractCodes[code] = true
 		}

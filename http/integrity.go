@@ -42,7 +42,7 @@ func (s *Server) handleProof(w http.ResponseWriter, r *http.Request, p *audittra
 	if v := r.URL.Query().Get("tree_size"); v != "" {
 		n, err := treeSize("tree_size", v)
 		if err != nil {
-			s.Error(w, r, err)
+			s.refuseRead(w, r, p, "", err)
 			return
 		}
 		size = &n
@@ -59,12 +59,12 @@ func (s *Server) handleConsistency(w http.ResponseWriter, r *http.Request, p *au
 	q := r.URL.Query()
 	from, err := treeSize("from", q.Get("from"))
 	if err != nil {
-		s.Error(w, r, err)
+		s.refuseRead(w, r, p, "", err)
 		return
 	}
 	to, err := treeSize("to", q.Get("to"))
 	if err != nil {
-		s.Error(w, r, err)
+		s.refuseRead(w, r, p, "", err)
 		return
 	}
 	hashes, err := s.svc.ProveConsistency(r.Context(), p, r.PathValue("account"), from, to)

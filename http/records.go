@@ -51,7 +51,7 @@ func (s *Server) appended(w http.ResponseWriter, r *http.Request, recs []*auditt
 func (s *Server) handleListRecords(w http.ResponseWriter, r *http.Request, p *audittrail.Principal) {
 	f, err := service.ParseFilter(r.URL.Query(), r.PathValue("account"), true)
 	if err != nil {
-		s.Error(w, r, err)
+		s.refuseRead(w, r, p, "", err)
 		return
 	}
 	page, err := s.svc.FindRecords(r.Context(), p, f)
@@ -103,7 +103,7 @@ func writeRecords(w http.ResponseWriter, status int, recs []*audittrail.Record, 
 func (s *Server) handleCountRecords(w http.ResponseWriter, r *http.Request, p *audittrail.Principal) {
 	f, err := service.ParseFilter(r.URL.Query(), r.PathValue("account"), false)
 	if err != nil {
-		s.Error(w, r, err)
+		s.refuseRead(w, r, p, "", err)
 		return
 	}
 	n, err := s.svc.CountRecords(r.Context(), p, f)

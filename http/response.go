@@ -9,41 +9,9 @@ import (
 	"github.com/audittrail/audittrail"
 )
 
-// codes maps each error code of the contract to its HTTP status.
-var codes = map[string]int{
-	audittrail.EUNAUTHENTICATED:      http.StatusUnauthorized,
-	audittrail.EFORBIDDEN:            http.StatusForbidden,
-	audittrail.ENOTFOUND:             http.StatusNotFound,
-	audittrail.EINVALIDJSON:          http.StatusBadRequest,
-	audittrail.EINVALIDPARAMETER:     http.StatusBadRequest,
-	audittrail.EVALIDATION:           http.StatusUnprocessableEntity,
-	audittrail.EBODYTOOLARGE:         http.StatusRequestEntityTooLarge,
-	audittrail.EBATCHTOOLARGE:        http.StatusUnprocessableEntity,
-	audittrail.EVALUETOOLONG:         http.StatusUnprocessableEntity,
-	audittrail.EDATEINFUTURE:         http.StatusUnprocessableEntity,
-	audittrail.EIDEMPOTENCYCONFLICT:  http.StatusConflict,
-	audittrail.EAUDITTRAILDISABLED:   http.StatusConflict,
-	audittrail.EBEFOREENABLED:        http.StatusUnprocessableEntity,
-	audittrail.EUNKNOWNOBJECTTYPE:    http.StatusUnprocessableEntity,
-	audittrail.ERESERVEDOBJECTTYPE:   http.StatusUnprocessableEntity,
-	audittrail.EPERMISSIONNOTALLOWED: http.StatusUnprocessableEntity,
-	audittrail.EALREADYEXISTS:        http.StatusConflict,
-	audittrail.ECONFLICT:             http.StatusConflict,
-	audittrail.EEXPORTTOOLARGE:       http.StatusUnprocessableEntity,
-	audittrail.EEXPORTBUSY:           http.StatusTooManyRequests,
-	audittrail.ETOOMANYREQUESTS:      http.StatusTooManyRequests,
-	audittrail.EMETHODNOTALLOWED:     http.StatusMethodNotAllowed,
-	audittrail.EUNAVAILABLE:          http.StatusServiceUnavailable,
-	audittrail.EINTERNAL:             http.StatusInternalServerError,
-}
-
-// ErrorStatusCode returns the HTTP status of an error code.
-func ErrorStatusCode(code string) int {
-	if s, ok := codes[code]; ok {
-		return s
-	}
-	return http.StatusInternalServerError
-}
+// ErrorStatusCode returns the HTTP status of an error code (the contract's
+// one table, audittrail.ErrorStatus).
+func ErrorStatusCode(code string) int { return audittrail.ErrorStatus(code) }
 
 type errorBody struct {
 	Error errorObject `json:"error"`

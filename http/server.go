@@ -193,6 +193,9 @@ func (s *Server) routes() []route {
 		{"GET /api/v1/accounts/{account}/records/export.ndjson", viewer, s.handleExport(export.FormatNDJSON)},
 		{"GET /api/v1/accounts/{account}/records/{id}", viewer, s.handleGetRecord},
 
+		{"GET /api/v1/accounts/{account}/access-log", viewer, s.handleListAccess},
+		{"GET /api/v1/accounts/{account}/access-log/export.csv", viewer, s.handleExportAccess},
+
 		{"GET /api/v1/checkpoint-key", viewer, s.handleCheckpointKey},
 		{"GET /api/v1/accounts/{account}/checkpoint", viewer, s.handleCheckpoint},
 		{"GET /api/v1/accounts/{account}/records/{id}/proof", viewer, s.handleProof},
@@ -217,6 +220,7 @@ func (s *Server) guard(rt route) http.Handler {
 			s.Error(w, r, err)
 			return
 		}
+		SetOrigin(p, r)
 		account := r.PathValue("account")
 		if rt.access.self {
 			// Only a request that may read {accountId} counts against it,
@@ -227,6 +231,14 @@ func (s *Server) guard(rt route) http.Handler {
 				account = ""
 			}
 		} else if err := service.Authorize(p, rt.access.level, account); err != nil {
+			if action := readActions[rt.pattern]; action != "" && p.AccountID == account {
+				// A refused read of one's own account is logged (SPEC
+				// §11), so it counts against the rate limit of reads.
+				if !s.allowRate(w, r, reads, account) {
+					return
+				}
+				err = s.svc.RefuseRead(r.Context(), p, account, action, "", r.URL.Query(), err)
+			}
 			s.Error(w, r, err)
 			return
 		} else {

@@ -166,9 +166,23 @@ func (db *DB) PurgeRecords(ctx context.Context, cutoff time.Time) (total int, er
 		}
 		total += int(removed)
 		if !more {
-			return total, nil
+			return total, db.purgeAccess(ctx, cutoff)
 		} else if err := ctx.Err(); err != nil {
 			return total, err
+		}
+	}
+}
+
+// purgeAccess removes the access log's entries from before cutoff, in
+// batches, through audittrail_purge_access.
+func (db *DB) purgeAccess(ctx context.Context, cutoff time.Time) error {
+	for {
+		var n int64
+		err := db.write(ctx, func(tx *txn) error {
+			return tx.queryRow(`SELECT audittrail_purge_access($1, $2)`, cutoff, purgeBatch).Scan(&n)
+		})
+		if err != nil || n < int64(purgeBatch) {
+			return err
 		}
 	}
 }

@@ -30,15 +30,28 @@ type Export struct {
 // OpenExport starts an export of the records that f selects in format
 // (export.FormatXLSX, FormatCSV or FormatNDJSON; SPEC §6): Excel up to
 // export.MaxXLSXRecords, CSV and NDJSON without a cap, at most
-// export.MaxPerAccount at once per account. Viewers only. Returns
+// export.MaxPerAccount at once per account. Viewers only; logged before a
+// byte is written, with the count of the records it will hold. Returns
 // ENOTFOUND, EEXPORTTOOLARGE, EEXPORTBUSY.
-func (s *Service) OpenExport(ctx context.Context, p *audittrail.Principal, f audittrail.RecordFilter, format string) (*Export, error) {
-	if err := s.authorizeRead(p, &f); err != nil {
+func (s *Service) OpenExport(ctx context.Context, p *audittrail.Principal, f audittrail.RecordFilter, format string) (exp *Export, err error) {
+	err = s.logged(ctx, p, reading{account: f.AccountID, action: audittrail.AccessExport, format: format, filters: filtersOf(f)}, func() (n int, err error) {
+		exp, n, err = s.openExport(ctx, f, format)
+		return n, err
+	})
+	if err != nil {
+		if exp != nil {
+			exp.Close()
+		}
 		return nil, err
 	}
+	return exp, nil
+}
+
+func (s *Service) openExport(ctx context.Context, f audittrail.RecordFilter, format string) (*Export, int, error) {
+	Clamp(&f, s.cfg.Retention, s.now())
 	acct, err := s.store.FindAccount(ctx, f.AccountID)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	loc, err := time.LoadLocation(acct.Timezone)
 	if err != nil {
@@ -46,13 +59,15 @@ func (s *Service) OpenExport(ctx context.Context, p *audittrail.Principal, f aud
 	}
 	release, err := s.AcquireExportSlot(acct.ID)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
-	if format == export.FormatXLSX {
-		if err := export.CheckSize(ctx, s.store, f); err != nil {
-			release()
-			return nil, err
-		}
+	n, err := s.store.CountRecords(ctx, f)
+	if err == nil && format == export.FormatXLSX && n > export.MaxXLSXRecords {
+		err = export.TooLarge(n)
+	}
+	if err != nil {
+		release()
+		return nil, 0, err
 	}
 	to := s.now()
 	if f.To != nil {
@@ -63,7 +78,7 @@ func (s *Service) OpenExport(ctx context.Context, p *audittrail.Principal, f aud
 		ContentType: export.ContentType(format),
 		Account:     acct,
 		s:           s, f: f, format: format, loc: loc, release: release,
-	}, nil
+	}, n, nil
 }
 
 // AcquireExportSlot takes one of the account's export slots, shared by

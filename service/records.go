@@ -52,11 +52,23 @@ type Page struct {
 }
 
 // FindRecords returns the page of records that f selects (f.Limit of them,
-// DefaultLimit when 0), inside the retention window. Viewers only.
-func (s *Service) FindRecords(ctx context.Context, p *audittrail.Principal, f audittrail.RecordFilter) (*Page, error) {
-	if err := s.authorizeRead(p, &f); err != nil {
+// DefaultLimit when 0), inside the retention window. Viewers only; logged.
+func (s *Service) FindRecords(ctx context.Context, p *audittrail.Principal, f audittrail.RecordFilter) (page *Page, err error) {
+	err = s.logged(ctx, p, reading{account: f.AccountID, action: audittrail.AccessList, filters: filtersOf(f)}, func() (int, error) {
+		page, err = s.findRecords(ctx, f)
+		if err != nil {
+			return 0, err
+		}
+		return len(page.Records), nil
+	})
+	if err != nil {
 		return nil, err
 	}
+	return page, nil
+}
+
+func (s *Service) findRecords(ctx context.Context, f audittrail.RecordFilter) (*Page, error) {
+	Clamp(&f, s.cfg.Retention, s.now())
 	if f.Limit <= 0 {
 		f.Limit = audittrail.DefaultLimit
 	}
@@ -75,20 +87,38 @@ func (s *Service) FindRecords(ctx context.Context, p *audittrail.Principal, f au
 }
 
 // CountRecords counts the records that f selects inside the retention
-// window. Viewers only.
-func (s *Service) CountRecords(ctx context.Context, p *audittrail.Principal, f audittrail.RecordFilter) (int, error) {
-	if err := s.authorizeRead(p, &f); err != nil {
-		return 0, err
-	}
+// window. Viewers only; logged, with the count as the entry's records.
+func (s *Service) CountRecords(ctx context.Context, p *audittrail.Principal, f audittrail.RecordFilter) (n int, err error) {
+	err = s.logged(ctx, p, reading{account: f.AccountID, action: audittrail.AccessCount, filters: filtersOf(f)}, func() (int, error) {
+		n, err = s.countRecords(ctx, f)
+		return n, err
+	})
+	return n, err
+}
+
+func (s *Service) countRecords(ctx context.Context, f audittrail.RecordFilter) (int, error) {
+	Clamp(&f, s.cfg.Retention, s.now())
 	return s.store.CountRecords(ctx, f)
 }
 
 // FindRecord returns a record of the account. A record older than the
-// retention window is not found, purged yet or not. Returns ENOTFOUND.
-func (s *Service) FindRecord(ctx context.Context, p *audittrail.Principal, accountID, id string) (*audittrail.Record, error) {
-	if err := Authorize(p, Viewer, accountID); err != nil {
+// retention window is not found, purged yet or not. Viewers only; logged.
+// Returns ENOTFOUND.
+func (s *Service) FindRecord(ctx context.Context, p *audittrail.Principal, accountID, id string) (rec *audittrail.Record, err error) {
+	err = s.logged(ctx, p, reading{account: accountID, action: audittrail.AccessGet, filters: map[string]string{"id": audittrail.Clip(id)}}, func() (int, error) {
+		rec, err = s.findRecord(ctx, accountID, id)
+		if err != nil {
+			return 0, err
+		}
+		return 1, nil
+	})
+	if err != nil {
 		return nil, err
 	}
+	return rec, nil
+}
+
+func (s *Service) findRecord(ctx context.Context, accountID, id string) (*audittrail.Record, error) {
 	rec, err := s.store.FindRecord(ctx, accountID, id)
 	if err == nil && rec.Date.Before(s.windowStart()) {
 		err = audittrail.Errorf(audittrail.ENOTFOUND, "record %s not found", audittrail.Clip(id))
@@ -96,9 +126,40 @@ func (s *Service) FindRecord(ctx context.Context, p *audittrail.Principal, accou
 	return rec, err
 }
 
+// Reader reads the records of one logged read in progress (see Read): its
+// reads are the parts of that one read, logged once, by Read.
+type Reader struct {
+	s *Service
+}
+
 // IterateRecords calls fn with every record that f selects inside the
 // retention window, newest first, a page at a time (Limit ignored).
-// Viewers only.
+func (r *Reader) IterateRecords(ctx context.Context, f audittrail.RecordFilter, fn func(*audittrail.Record) error) error {
+	Clamp(&f, r.s.cfg.Retention, r.s.now())
+	return r.s.store.IterateRecords(ctx, f, fn)
+}
+
+// CountRecords counts the records that f selects inside the retention
+// window.
+func (r *Reader) CountRecords(ctx context.Context, f audittrail.RecordFilter) (int, error) {
+	return r.s.countRecords(ctx, f)
+}
+
+// Read runs a read of the account's trail made of several reads of
+// records (a LiveEngage query or export) as p: it authorizes p as a
+// viewer, runs fn with a Reader, and logs the read once, with action,
+// format, the filters as given and the count of records that fn returns
+// its answer holds (SPEC §11). Returns fn's error, or EUNAVAILABLE when
+// the read could not be logged.
+func (s *Service) Read(ctx context.Context, p *audittrail.Principal, accountID, action, format string, filters map[string]string, fn func(*Reader) (int, error)) error {
+	return s.logged(ctx, p, reading{account: accountID, action: action, format: format, filters: filters}, func() (int, error) {
+		return fn(&Reader{s: s})
+	})
+}
+
+// IterateRecords calls fn with every record that f selects inside the
+// retention window, newest first, a page at a time (Limit ignored).
+// Viewers only. It is not logged: it serves a read that Read logs.
 func (s *Service) IterateRecords(ctx context.Context, p *audittrail.Principal, f audittrail.RecordFilter, fn func(*audittrail.Record) error) error {
 	if err := s.authorizeRead(p, &f); err != nil {
 		return err

@@ -53,6 +53,7 @@ type Service struct {
 
 	throttle *loginThrottle
 	exports  export.Slots
+	access   *accessWriter
 }
 
 // New returns the service over store. log signs and proves the accounts'
@@ -79,6 +80,7 @@ func New(store audittrail.Store, catalog *audittrail.Catalog, log *tlog.Log, cfg
 		now:      now,
 		logger:   logger,
 		throttle: newLoginThrottle(cfg.LoginAttempts, cfg.LoginWindow),
+		access:   &accessWriter{store: store},
 	}
 }
 

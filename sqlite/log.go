@@ -154,7 +154,31 @@ func (db *DB) PurgeRecords(ctx context.Context, cutoff time.Time) (total int, er
 		}
 		total += n
 		if n == 0 {
-			return total, nil
+			return total, db.purgeAccess(ctx, cutoff)
+		}
+	}
+}
+
+// purgeAccess removes the access log's entries from before cutoff, in
+// batches, through purge_gate.
+func (db *DB) purgeAccess(ctx context.Context, cutoff time.Time) error {
+	for {
+		var n int64
+		err := db.write(ctx, func(tx *txn) error {
+			if _, err := tx.exec(`INSERT INTO purge_gate (opened) VALUES (1)`); err != nil {
+				return err
+			}
+			res, err := tx.exec(`DELETE FROM access_log WHERE (account_id, at, id) IN (
+				SELECT account_id, at, id FROM access_log WHERE at < ? LIMIT 5000)`, ms(cutoff))
+			if err != nil {
+				return err
+			}
+			n, _ = res.RowsAffected()
+			_, err = tx.exec(`DELETE FROM purge_gate`)
+			return err
+		})
+		if err != nil || n == 0 {
+			return err
 		}
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/audittrail/audittrail"
+	athttp "github.com/audittrail/audittrail/http"
 	"github.com/audittrail/audittrail/service"
 )
 
@@ -64,6 +65,7 @@ func (h *Handler) session(r *http.Request) (*session, error) {
 	if p.Kind != audittrail.PrincipalUser || p.User == nil {
 		return nil, errSessionEnded
 	}
+	athttp.SetOrigin(p, r)
 	s := &session{Token: c.Value, Principal: p, CSRF: csrfToken(c.Value), Loc: time.UTC}
 	if s.Account, err = h.svc.OwnAccount(r.Context(), p); err != nil {
 		return nil, err

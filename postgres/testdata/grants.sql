@@ -29,3 +29,7 @@ GRANT SELECT ON purged TO audittrail_service;
 -- functions, which run as the owner (SECURITY DEFINER).
 GRANT EXECUTE ON FUNCTION audittrail_ensure_partitions(date, date) TO audittrail_service;
 GRANT EXECUTE ON FUNCTION audittrail_purge(timestamptz, integer) TO audittrail_service;
+
+-- The access log: append and read; the purge deletes through its function.
+GRANT SELECT, INSERT ON access_log TO audittrail_service;
+GRANT EXECUTE ON FUNCTION audittrail_purge_access(timestamptz, integer) TO audittrail_service;
