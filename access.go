@@ -5,6 +5,7 @@ import (
 	"encoding/base32"
 	"encoding/base64"
 	"encoding/binary"
+	"encoding/json"
 	"strconv"
 	"strings"
 	"time"
@@ -50,6 +51,16 @@ type AccessEntry struct {
 	Status    int               `json:"status"`
 	IP        string            `json:"ip"`
 	UserAgent string            `json:"user_agent"`
+}
+
+// MarshalJSON writes the entry with its time as every time of the API is
+// written: RFC 3339 UTC with milliseconds.
+func (e *AccessEntry) MarshalJSON() ([]byte, error) {
+	type entry AccessEntry
+	return json.Marshal(struct {
+		*entry
+		At string `json:"at"`
+	}{(*entry)(e), FormatTime(e.At)})
 }
 
 // AccessActor is who made a read.

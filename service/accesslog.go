@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/url"
 	"os/user"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -158,9 +157,6 @@ func filtersOf(f audittrail.RecordFilter) map[string]string {
 	}
 	if f.After != nil {
 		set("cursor", f.After.String())
-	}
-	if f.Limit > 0 {
-		set("limit", strconv.Itoa(f.Limit))
 	}
 	return m
 }

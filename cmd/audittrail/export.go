@@ -73,7 +73,9 @@ func (c *ExportCommand) Run(ctx context.Context, args []string) error {
 		return fmt.Errorf("%s", audittrail.ErrorMessage(err))
 	}
 
-	store, err := c.Storage.openReadOnly()
+	// Read-write: the export is written in the access log before a
+	// record goes out (SPEC §11).
+	store, err := c.Storage.openStore(false)
 	if err != nil {
 		return err
 	}

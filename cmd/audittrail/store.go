@@ -28,8 +28,9 @@ func (s *storageFlags) open() (*store.Store, error) {
 }
 
 // openReadOnly opens the storage that the flags name for reading only: a
-// command that checks storage (verify) or reads it (export) never changes
-// it, nor catches up its log.
+// command that checks storage (verify) never changes it, nor catches up
+// its log. (export writes its access log entry, so it opens the storage
+// read-write.)
 func (s *storageFlags) openReadOnly() (*store.Store, error) {
 	return s.openStore(true)
 }
