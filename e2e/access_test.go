@@ -75,6 +75,8 @@ func TestAccessLog(t *testing.T) {
 	}
 	srv.Must(t, 200, "GET", a.path("/checkpoint"), a.AdminToken, nil)
 	srv.Must(t, 200, "GET", a.path("/records/"+recs[0].ID+"/proof"), a.AdminToken, nil)
+	srv.Must(t, 200, "POST", "/api/account/"+a.ID+"/configuration/metadata/audit", a.AdminToken, map[string]string{"query": "{auditData {element}}"})
+	srv.Must(t, 200, "GET", "/api/account/"+a.ID+"/configuration/metadata/audit/export", a.AdminToken, nil)
 	MustError(t, srv.Do(t, "GET", a.path("/records"), eve, nil), 403, "forbidden")
 	MustError(t, srv.Do(t, "GET", a.path("/records?colour=red"), a.AdminToken, nil), 400, "invalid_parameter")
 	MustError(t, srv.Do(t, "GET", a.path("/records/rec_nope"), a.AdminToken, nil), 404, "not_found")
@@ -105,6 +107,8 @@ func TestAccessLog(t *testing.T) {
 			{"export", "xlsx", total, 200, ""},
 			{"checkpoint", "", 0, 200, ""},
 			{"proof", "", 1, 200, ""},
+			{"le_query", "json", total, 200, ""},
+			{"le_export", "csv", total, 200, ""},
 			{"list", "", 0, 400, "colour=red"},
 			{"get", "", 0, 404, ""},
 		} {

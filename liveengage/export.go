@@ -13,6 +13,7 @@ import (
 
 	"github.com/audittrail/audittrail"
 	"github.com/audittrail/audittrail/export"
+	"github.com/audittrail/audittrail/service"
 )
 
 // Columns are the column titles of the export's Results table (SPEC §10).
@@ -33,11 +34,13 @@ type Export struct {
 	Filename    string
 	ContentType string
 
-	h     *Handler
-	sc    *scan
-	s     *search
-	limit int
-	walk  *walk
+	h       *Handler
+	p       *audittrail.Principal
+	account string
+	sc      *scan
+	s       *search
+	limit   int
+	walk    *walk
 }
 
 // Export checks an export of the account for p from its query
@@ -64,20 +67,27 @@ func (h *Handler) Export(p *audittrail.Principal, accountID string, q url.Values
 	return &Export{
 		Filename:    export.Filename(s.accountID, s.from, s.end, s.loc, export.FormatCSV),
 		ContentType: export.ContentType(export.FormatCSV),
-		h:           h, sc: h.newScan(p, s), s: s, limit: limit,
+		h:           h, p: p, account: accountID, s: s, limit: limit,
 	}, nil
 }
 
 // Count returns the number of matching records (the Total Items block and
 // X-Total-Count); nothing is written before it, so its error is still an
-// answer. An oldest-first export counts by walking its records once.
-func (e *Export) Count(ctx context.Context) (int, error) {
-	w, err := e.sc.start(ctx, e.s.ascending)
-	if err != nil {
-		return 0, err
-	}
-	e.walk = w
-	return w.total, nil
+// answer. It is the export's logged read (service.Read): the access log
+// has its entry, with the count of the rows it will hold, before a row
+// goes out. An oldest-first export counts by walking its records once.
+func (e *Export) Count(ctx context.Context) (total int, err error) {
+	filters := service.GivenFilters(e.s.filter())
+	err = e.h.svc.Read(ctx, e.p, e.account, audittrail.AccessLEExport, export.FormatCSV, filters, func(rd *service.Reader) (int, error) {
+		e.sc = newScan(rd, e.s)
+		w, err := e.sc.start(ctx, e.s.ascending)
+		if err != nil {
+			return 0, err
+		}
+		e.walk, total = w, w.total
+		return min(total, e.limit), nil
+	})
+	return total, err
 }
 
 // WriteTo writes the CSV to w after Count: the Search Criteria and Total

@@ -18,6 +18,7 @@ import (
 	"github.com/vektah/gqlparser/v2/validator"
 
 	"github.com/audittrail/audittrail"
+	"github.com/audittrail/audittrail/service"
 )
 
 // Limits of a GraphQL request.
@@ -121,7 +122,11 @@ func (h *Handler) Query(ctx context.Context, p *audittrail.Principal, accountID 
 			return nil, err
 		}
 		total := 0
-		if total, recs, err = h.newScan(p, s).page(ctx, s.ascending, c.offset, c.first); err != nil {
+		err = h.svc.Read(ctx, p, accountID, audittrail.AccessLEQuery, "json", service.GivenFilters(s.filter()), func(rd *service.Reader) (int, error) {
+			total, recs, err = newScan(rd, s).page(ctx, s.ascending, c.offset, c.first)
+			return len(recs), err
+		})
+		if err != nil {
 			return nil, err
 		}
 		ans.Total = &total

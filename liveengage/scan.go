@@ -15,17 +15,16 @@ const chunk = 500
 // errStop ends a walk early; each does not return it.
 var errStop = errors.New("liveengage: stop")
 
-// scan reads the records of a search through the service, as the
-// principal: the service authorizes and clamps to the retention window,
-// the store applies the filter.
+// scan reads the records of a search through a Reader of the service's
+// logged read (service.Read): the service authorized it and clamps to the
+// retention window, the store applies the filter.
 type scan struct {
-	svc *service.Service
-	p   *audittrail.Principal
-	f   audittrail.RecordFilter
+	rd *service.Reader
+	f  audittrail.RecordFilter
 }
 
-func (h *Handler) newScan(p *audittrail.Principal, s *search) *scan {
-	return &scan{svc: h.svc, p: p, f: s.filter()}
+func newScan(rd *service.Reader, s *search) *scan {
+	return &scan{rd: rd, f: s.filter()}
 }
 
 // each calls fn with each matching record, newest first, starting after
@@ -33,7 +32,7 @@ func (h *Handler) newScan(p *audittrail.Principal, s *search) *scan {
 func (sc *scan) each(ctx context.Context, after *audittrail.Cursor, fn func(*audittrail.Record) error) error {
 	f := sc.f
 	f.After = after
-	err := sc.svc.IterateRecords(ctx, sc.p, f, fn)
+	err := sc.rd.IterateRecords(ctx, f, fn)
 	if errors.Is(err, errStop) {
 		return nil
 	}
@@ -56,7 +55,7 @@ func (sc *scan) start(ctx context.Context, ascending bool) (*walk, error) {
 	if ascending {
 		w.total, w.marks, err = sc.index(ctx)
 	} else {
-		w.total, err = sc.svc.CountRecords(ctx, sc.p, sc.f)
+		w.total, err = sc.rd.CountRecords(ctx, sc.f)
 	}
 	return w, err
 }

@@ -126,9 +126,9 @@ func givenFilters(q url.Values) map[string]string {
 	return m
 }
 
-// filtersOf returns the filters of f as given, under the API's names,
+// GivenFilters returns the filters of f as given, under the API's names,
 // before the service clamps f to the retention window.
-func filtersOf(f audittrail.RecordFilter) map[string]string {
+func GivenFilters(f audittrail.RecordFilter) map[string]string {
 	m := map[string]string{}
 	set := func(name, v string) {
 		if v != "" {

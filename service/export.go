@@ -34,7 +34,7 @@ type Export struct {
 // byte is written, with the count of the records it will hold. Returns
 // ENOTFOUND, EEXPORTTOOLARGE, EEXPORTBUSY.
 func (s *Service) OpenExport(ctx context.Context, p *audittrail.Principal, f audittrail.RecordFilter, format string) (exp *Export, err error) {
-	err = s.logged(ctx, p, reading{account: f.AccountID, action: audittrail.AccessExport, format: format, filters: filtersOf(f)}, func() (n int, err error) {
+	err = s.logged(ctx, p, reading{account: f.AccountID, action: audittrail.AccessExport, format: format, filters: GivenFilters(f)}, func() (n int, err error) {
 		exp, n, err = s.openExport(ctx, f, format)
 		return n, err
 	})

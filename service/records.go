@@ -54,7 +54,7 @@ type Page struct {
 // FindRecords returns the page of records that f selects (f.Limit of them,
 // DefaultLimit when 0), inside the retention window. Viewers only; logged.
 func (s *Service) FindRecords(ctx context.Context, p *audittrail.Principal, f audittrail.RecordFilter) (page *Page, err error) {
-	err = s.logged(ctx, p, reading{account: f.AccountID, action: audittrail.AccessList, filters: filtersOf(f)}, func() (int, error) {
+	err = s.logged(ctx, p, reading{account: f.AccountID, action: audittrail.AccessList, filters: GivenFilters(f)}, func() (int, error) {
 		page, err = s.findRecords(ctx, f)
 		if err != nil {
 			return 0, err
@@ -89,7 +89,7 @@ func (s *Service) findRecords(ctx context.Context, f audittrail.RecordFilter) (*
 // CountRecords counts the records that f selects inside the retention
 // window. Viewers only; logged, with the count as the entry's records.
 func (s *Service) CountRecords(ctx context.Context, p *audittrail.Principal, f audittrail.RecordFilter) (n int, err error) {
-	err = s.logged(ctx, p, reading{account: f.AccountID, action: audittrail.AccessCount, filters: filtersOf(f)}, func() (int, error) {
+	err = s.logged(ctx, p, reading{account: f.AccountID, action: audittrail.AccessCount, filters: GivenFilters(f)}, func() (int, error) {
 		n, err = s.countRecords(ctx, f)
 		return n, err
 	})
@@ -155,26 +155,6 @@ func (s *Service) Read(ctx context.Context, p *audittrail.Principal, accountID, 
 	return s.logged(ctx, p, reading{account: accountID, action: action, format: format, filters: filters}, func() (int, error) {
 		return fn(&Reader{s: s})
 	})
-}
-
-// IterateRecords calls fn with every record that f selects inside the
-// retention window, newest first, a page at a time (Limit ignored).
-// Viewers only. It is not logged: it serves a read that Read logs.
-func (s *Service) IterateRecords(ctx context.Context, p *audittrail.Principal, f audittrail.RecordFilter, fn func(*audittrail.Record) error) error {
-	if err := s.authorizeRead(p, &f); err != nil {
-		return err
-	}
-	return s.store.IterateRecords(ctx, f, fn)
-}
-
-// authorizeRead checks that p may read the account of f and clamps f to
-// the retention window: whatever a caller asks, nothing older is shown.
-func (s *Service) authorizeRead(p *audittrail.Principal, f *audittrail.RecordFilter) error {
-	if err := Authorize(p, Viewer, f.AccountID); err != nil {
-		return err
-	}
-	Clamp(f, s.cfg.Retention, s.now())
-	return nil
 }
 
 // Clamp moves the start of f into the retention window that ends at now:
