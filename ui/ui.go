@@ -95,6 +95,8 @@ func (h *Handler) routes() []route {
 
 		{"GET /audit-trail", h.page(viewer, h.handleAuditTrail)},
 		{"GET /audit-trail/export", h.page(viewer, h.handleExport)},
+		{"GET /access-log", h.page(viewer, h.handleAccessLog)},
+		{"GET /access-log/export.csv", h.page(viewer, h.handleAccessExport)},
 
 		{"GET /users", h.page(administrator, h.handleUsers)},
 		{"GET /users/new", h.page(administrator, h.handleNewUser)},
@@ -125,7 +127,7 @@ func (h *Handler) routes() []route {
 
 // uiSections are the first path segments that belong to the UI; every
 // other path (/api/..., /healthz, /readyz, /metrics) is the API's.
-var uiSections = []string{"login", "logout", "audit-trail", "users", "profiles", "publisher-keys", "settings", "static"}
+var uiSections = []string{"login", "logout", "audit-trail", "access-log", "users", "profiles", "publisher-keys", "settings", "static"}
 
 func isUIPath(p string) bool {
 	if p == "/" {
