@@ -51,6 +51,7 @@ func Run(t *testing.T, open func(tb testing.TB, now func() time.Time) audittrail
 	t.Run("Concurrency", func(t *testing.T) { testConcurrency(t, open) })
 	t.Run("Log", func(t *testing.T) { testLog(t, open) })
 	t.Run("Change", func(t *testing.T) { testChange(t, open) })
+	t.Run("Access", func(t *testing.T) { testAccess(t, open) })
 }
 
 // start is the time at which every test's clock starts.
