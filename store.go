@@ -128,6 +128,10 @@ type CredentialTx interface {
 	CreateToken(t *Token) error
 	// DeleteToken removes a token; deleting an unknown token is not an error.
 	DeleteToken(hash []byte) error
+	// DeleteUserTokens removes every token of the user of the account (API
+	// tokens and UI sessions alike); a user without tokens, or an unknown
+	// one, is not an error.
+	DeleteUserTokens(accountID, userID string) error
 	// Authenticate returns the principal behind a publisher key or user
 	// token hash, with the user's profile as it is now. Returns
 	// EUNAUTHENTICATED for an unknown or revoked key, an unknown or expired

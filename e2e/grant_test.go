@@ -60,6 +60,8 @@ func TestGrantingThePermission(t *testing.T) {
 	})
 	t.Run("OKHolderGrants", func(t *testing.T) {
 		srv.Must(t, 200, "PATCH", a.path("/users/"+eve), a.AdminToken, map[string]any{"profile_id": viewers})
+		// The new profile ends her token (SPEC §5 Revocation); she signs in again.
+		eveToken = peopleLogin(t, srv, a, "eve", peoplePassword)
 		srv.Must(t, 200, "GET", a.path("/records"), eveToken, nil)
 	})
 }

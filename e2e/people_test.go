@@ -391,16 +391,24 @@ func TestPeopleNextRequest(t *testing.T) {
 		MustError(t, srv.Do(t, "GET", a.path("/users"), tok, nil), 403, "forbidden")
 		MustError(t, srv.Do(t, "GET", a.path("/records"), tok, nil), 403, "forbidden")
 
+		// Another profile ends the user's tokens (SPEC §5 Revocation); the
+		// next sign-in has the new profile's rights.
 		srv.Must(t, 200, "PATCH", a.path("/users/"+id), a.AdminToken, map[string]any{"profile_id": prof["Administrator"]})
+		MustError(t, srv.Do(t, "GET", a.path("/users"), tok, nil), 401, "unauthenticated")
+		tok = peopleLogin(t, srv, a, "moving", peoplePassword)
 		peopleStatus(t, srv, 200, "GET", a.path("/users"), tok, nil)
 		peopleStatus(t, srv, 200, "GET", a.path("/records"), tok, nil)
 
 		srv.Must(t, 200, "PATCH", a.path("/users/"+id), a.AdminToken, map[string]any{"profile_id": prof["Agent"]})
+		MustError(t, srv.Do(t, "GET", a.path("/users"), tok, nil), 401, "unauthenticated")
+		tok = peopleLogin(t, srv, a, "moving", peoplePassword)
 		MustError(t, srv.Do(t, "GET", a.path("/users"), tok, nil), 403, "forbidden")
 		MustError(t, srv.Do(t, "GET", a.path("/records"), tok, nil), 403, "forbidden")
 
-		// A role change of the profile the user holds counts too.
+		// A role change of the profile the user holds counts too, and
+		// keeps the token: the profile is read at each request.
 		srv.Must(t, 200, "PATCH", a.path("/users/"+id), a.AdminToken, map[string]any{"profile_id": auditors})
+		tok = peopleLogin(t, srv, a, "moving", peoplePassword)
 		peopleStatus(t, srv, 200, "GET", a.path("/users"), tok, nil)
 		srv.Must(t, 200, "PATCH", a.path("/profiles/"+auditors), a.AdminToken, map[string]any{"role": "agent_manager"})
 		MustError(t, srv.Do(t, "GET", a.path("/users"), tok, nil), 403, "forbidden")

@@ -110,7 +110,10 @@ func (s *Service) CreateUser(ctx context.Context, p *audittrail.Principal, accou
 // audit_trail.view may give a user a profile that holds it (EFORBIDDEN).
 // Administrators cannot lock
 // themselves out: disable their own user or give it a profile without the
-// administrator role (ECONFLICT; another administrator can). The user is
+// administrator role (ECONFLICT; another administrator can). A new
+// password, disabling the user or another profile ends every token and UI
+// session of the user in the same transaction, the acting user's own
+// included when they change their own password. The user is
 // read, checked, diffed and written in one transaction, so that concurrent
 // updates never lose a change and the trail's old values are always the
 // values that were stored. Returns ENOTFOUND, EVALIDATION, EVALUETOOLONG,
@@ -144,13 +147,31 @@ func (s *Service) UpdateUser(ctx context.Context, p *audittrail.Principal, accou
 		if err != nil {
 			return nil, err
 		}
+		if err := tx.UpdateUser(&u); err != nil {
+			return nil, err
+		}
+		if endsSessions(before, &u, in) {
+			if err := tx.DeleteUserTokens(accountID, u.ID); err != nil {
+				return nil, err
+			}
+		}
 		out = &u
-		return audit, tx.UpdateUser(&u)
+		return audit, nil
 	})
 	if err != nil {
 		return nil, err
 	}
 	return out, nil
+}
+
+// endsSessions tells whether a change of a user ends every token and UI
+// session of the user (SPEC §5 Revocation): a new password, the user
+// disabled, or another profile. A token ended so is gone: enabling the
+// user again does not bring it back. Any change of a user who is or was
+// disabled ends them too, so that tokens kept from before revocation
+// existed do not come back with the user either.
+func endsSessions(before, after *audittrail.User, in UserInput) bool {
+	return in.Password != nil || !before.Enabled || !after.Enabled || before.ProfileID != after.ProfileID
 }
 
 // DeleteUser deletes a user of the account and their tokens; nobody

@@ -73,6 +73,12 @@ func (tx *txn) DeleteToken(hash []byte) error {
 	return err
 }
 
+// DeleteUserTokens removes every token of a user of the account.
+func (tx *txn) DeleteUserTokens(accountID, userID string) error {
+	_, err := tx.exec(`DELETE FROM tokens WHERE account_id = ? AND user_id = ?`, accountID, userID)
+	return err
+}
+
 // Authenticate returns the principal behind a credential's hash: a
 // publisher key that is not revoked, or else a token that has not expired
 // (at the transaction's clock) of an enabled user, with the user's profile

@@ -110,6 +110,11 @@ func DeleteToken(ctx context.Context, s audittrail.Store, accountID string, hash
 	return change(ctx, s, accountID, nil, func(tx audittrail.Tx) error { return tx.DeleteToken(hash) })
 }
 
+// DeleteUserTokens deletes every token of a user of the account.
+func DeleteUserTokens(ctx context.Context, s audittrail.Store, accountID, userID string) error {
+	return change(ctx, s, accountID, nil, func(tx audittrail.Tx) error { return tx.DeleteUserTokens(accountID, userID) })
+}
+
 // FindProfiles returns the profiles of an account.
 func FindProfiles(ctx context.Context, s audittrail.Store, accountID string) ([]*audittrail.Profile, error) {
 	return View(ctx, s, func(tx audittrail.Tx) ([]*audittrail.Profile, error) { return tx.FindProfiles(accountID) })

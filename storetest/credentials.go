@@ -226,6 +226,53 @@ func testAuthenticate(t *testing.T, open OpenFunc) {
 		}
 	})
 
+	t.Run("DeleteUserTokens", func(t *testing.T) {
+		s, clk := MustOpen(t, open)
+		fx := MustCreateAccount(t, s, clk, false)
+		other := MustCreateAccount(t, s, clk, false)
+		bob := &audittrail.User{ID: audittrail.NewID("usr_"), AccountID: fx.Account.ID, LoginName: "bob", Name: "Bob", ProfileID: fx.Profiles[0].ID, Enabled: true}
+		if err := CreateUser(ctx, s, bob); err != nil {
+			t.Fatal(err)
+		}
+		tok1 := mustCreateToken(t, s, clk, fx.Admin, time.Hour)
+		tok2 := mustCreateToken(t, s, clk, fx.Admin, time.Hour)
+		bobs := mustCreateToken(t, s, clk, bob, time.Hour)
+		others := mustCreateToken(t, s, clk, other.Admin, time.Hour)
+
+		// Scoped by the account: the id of a user of another account ends nothing.
+		if err := DeleteUserTokens(ctx, s, other.Account.ID, fx.Admin.ID); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Authenticate(ctx, tok1.Hash); err != nil {
+			t.Fatalf("after a delete in another account: %v", err)
+		}
+
+		if err := DeleteUserTokens(ctx, s, fx.Account.ID, fx.Admin.ID); err != nil {
+			t.Fatal(err)
+		}
+		for _, tok := range []*audittrail.Token{tok1, tok2} {
+			_, err := s.Authenticate(ctx, tok.Hash)
+			CheckCode(t, err, audittrail.EUNAUTHENTICATED)
+		}
+		for _, tok := range []*audittrail.Token{bobs, others} {
+			if _, err := s.Authenticate(ctx, tok.Hash); err != nil {
+				t.Fatalf("another user's token: %v", err)
+			}
+		}
+		// A user without tokens, or an unknown one, is not an error.
+		if err := DeleteUserTokens(ctx, s, fx.Account.ID, fx.Admin.ID); err != nil {
+			t.Fatalf("again: %v", err)
+		}
+		if err := DeleteUserTokens(ctx, s, fx.Account.ID, "usr_missing"); err != nil {
+			t.Fatalf("unknown user: %v", err)
+		}
+		// A new token of the user works.
+		tok3 := mustCreateToken(t, s, clk, fx.Admin, time.Hour)
+		if _, err := s.Authenticate(ctx, tok3.Hash); err != nil {
+			t.Fatalf("a new token: %v", err)
+		}
+	})
+
 	t.Run("ErrUnknown", func(t *testing.T) {
 		s, clk := MustOpen(t, open)
 		MustCreateAccount(t, s, clk, false)

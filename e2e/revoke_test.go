@@ -1,0 +1,214 @@
+package e2e
+
+import (
+	"html"
+	"io"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// TestRevocation checks SPEC §5 Revocation: changing a user's password,
+// disabling or deleting the user, or changing their profile ends every
+// API token and UI session of that user at once (the next request answers
+// 401, the UI sends the browser to sign in again), and enabling the user
+// again brings none of them back. Other changes keep them, and so do the
+// other users' tokens.
+func TestRevocation(t *testing.T) {
+	t.Parallel()
+	srv := MustStart(t)
+	a := srv.MustAccount(t, "revoke", true)
+	prof := peopleProfileIDs(t, srv, a)
+	auditors := srv.Must(t, 201, "POST", a.path("/profiles"), a.AdminToken, map[string]any{
+		"name": "Auditors", "role": "administrator", "permissions": []string{"audit_trail.view"}}).JSON(t)["id"].(string)
+
+	// signedIn makes a user with the Administrator profile and signs them
+	// in twice through the API and once through the UI; check asserts
+	// that all three work or that all three ended.
+	type user struct {
+		id, login   string
+		api1, api2  string
+		session     *http.Cookie
+		check       func(t *testing.T, alive bool)
+		checkTokens func(t *testing.T, alive bool, tokens ...string)
+	}
+	signedIn := func(t *testing.T, login string) *user {
+		t.Helper()
+		u := &user{id: peopleCreateUser(t, srv, a, login, prof["Administrator"]), login: login}
+		u.api1 = peopleLogin(t, srv, a, login, peoplePassword)
+		u.api2 = peopleLogin(t, srv, a, login, peoplePassword)
+		u.session = uiLogin(t, srv, a.ID, login, peoplePassword)
+		u.checkTokens = func(t *testing.T, alive bool, tokens ...string) {
+			t.Helper()
+			for i, tok := range tokens {
+				r := srv.Do(t, "GET", a.path("/users"), tok, nil)
+				if alive && r.Status != 200 {
+					t.Fatalf("token %d of %s: got %d, want 200: %s", i+1, login, r.Status, r.Body)
+				} else if !alive {
+					MustError(t, r, 401, "unauthenticated")
+				}
+			}
+		}
+		u.check = func(t *testing.T, alive bool) {
+			t.Helper()
+			u.checkTokens(t, alive, u.api1, u.api2)
+			uiCheckSession(t, srv, u.session, alive)
+		}
+		u.check(t, true)
+		return u
+	}
+	patch := func(t *testing.T, u *user, cred string, body map[string]any) {
+		t.Helper()
+		srv.Must(t, 200, "PATCH", a.path("/users/"+u.id), cred, body)
+	}
+	// bystander's tokens must survive every change of another user.
+	bystander := signedIn(t, "bystander")
+	t.Cleanup(func() {
+		if !t.Failed() {
+			bystander.check(t, true)
+			srv.Must(t, 200, "GET", a.path("/users"), a.AdminToken, nil)
+		}
+	})
+
+	t.Run("Password", func(t *testing.T) {
+		u := signedIn(t, "pw")
+		patch(t, u, a.AdminToken, map[string]any{"password": "a new password 2"})
+		u.check(t, false)
+		// The new password signs in; the old one does not.
+		MustError(t, srv.Do(t, "POST", "/api/v1/login", "", map[string]string{"account_id": a.ID, "login_name": "pw", "password": peoplePassword}), 401, "unauthenticated")
+		u.checkTokens(t, true, peopleLogin(t, srv, a, "pw", "a new password 2"))
+		uiCheckSession(t, srv, uiLogin(t, srv, a.ID, "pw", "a new password 2"), true)
+	})
+
+	t.Run("Disable", func(t *testing.T) {
+		u := signedIn(t, "off")
+		patch(t, u, a.AdminToken, map[string]any{"enabled": false})
+		u.check(t, false)
+	})
+
+	t.Run("DisableEnable", func(t *testing.T) {
+		u := signedIn(t, "offon")
+		patch(t, u, a.AdminToken, map[string]any{"enabled": false})
+		patch(t, u, a.AdminToken, map[string]any{"enabled": true})
+		u.check(t, false) // the old tokens do not come back with the user
+		u.checkTokens(t, true, peopleLogin(t, srv, a, "offon", peoplePassword))
+	})
+
+	t.Run("Profile", func(t *testing.T) {
+		u := signedIn(t, "moved")
+		patch(t, u, a.AdminToken, map[string]any{"profile_id": auditors})
+		u.check(t, false)
+		u.checkTokens(t, true, peopleLogin(t, srv, a, "moved", peoplePassword))
+	})
+
+	t.Run("Delete", func(t *testing.T) {
+		u := signedIn(t, "gone")
+		srv.Must(t, 204, "DELETE", a.path("/users/"+u.id), a.AdminToken, nil)
+		u.check(t, false)
+	})
+
+	t.Run("OwnPassword", func(t *testing.T) {
+		// A user who changes their own password ends their own token too,
+		// the one the change was made with.
+		u := signedIn(t, "self")
+		patch(t, u, u.api1, map[string]any{"password": "my own new password"})
+		u.check(t, false)
+		u.checkTokens(t, true, peopleLogin(t, srv, a, "self", "my own new password"))
+	})
+
+	t.Run("OKOtherChanges", func(t *testing.T) {
+		// Name, email, login name, enabling an enabled user, the same
+		// profile: the tokens stay.
+		u := signedIn(t, "stays")
+		patch(t, u, a.AdminToken, map[string]any{"name": "Still Here", "email": "still@example.com"})
+		patch(t, u, a.AdminToken, map[string]any{"login_name": "stays-renamed", "enabled": true, "profile_id": prof["Administrator"]})
+		u.check(t, true)
+		// A change of the profile itself (not of which one the user holds)
+		// keeps them: the permissions are read at each request.
+		srv.Must(t, 200, "PATCH", a.path("/profiles/"+auditors), a.AdminToken, map[string]any{"description": "people who read the trail"})
+		u.check(t, true)
+	})
+}
+
+// uiClient does not follow redirects, so that a test sees where the UI
+// sends the browser.
+var uiClient = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+
+// uiRequest sends a request to the UI as a browser on the UI's own page
+// would, with the given cookies.
+func uiRequest(tb testing.TB, srv *Server, method, path string, form url.Values, cookies ...*http.Cookie) *http.Response {
+	tb.Helper()
+	var body *strings.Reader
+	if form != nil {
+		body = strings.NewReader(form.Encode())
+	} else {
+		body = strings.NewReader("")
+	}
+	req, err := http.NewRequest(method, srv.URL+path, body)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if form != nil {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	req.Header.Set("Origin", srv.URL)
+	req.Header.Set("Sec-Fetch-Site", "same-origin")
+	for _, c := range cookies {
+		req.AddCookie(c)
+	}
+	resp, err := uiClient.Do(req)
+	if err != nil {
+		tb.Fatalf("%s %s: %v", method, path, err)
+	}
+	resp.Body.Close()
+	return resp
+}
+
+var csrfInput = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+
+// uiLogin signs a user in through the UI's sign-in form and returns the
+// session cookie it sets.
+func uiLogin(tb testing.TB, srv *Server, accountID, login, password string) *http.Cookie {
+	tb.Helper()
+	req, _ := http.NewRequest("GET", srv.URL+"/login", nil)
+	req.Header.Set("Sec-Fetch-Site", "none")
+	resp, err := uiClient.Do(req)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	m := csrfInput.FindSubmatch(page)
+	if m == nil {
+		tb.Fatalf("GET /login: %d, no csrf field in the form", resp.StatusCode)
+	}
+	form := url.Values{"account_id": {accountID}, "login_name": {login}, "password": {password}, "csrf": {html.UnescapeString(string(m[1]))}}
+	post := uiRequest(tb, srv, "POST", "/login", form, resp.Cookies()...)
+	if post.StatusCode != http.StatusSeeOther {
+		tb.Fatalf("POST /login: got %d, want 303", post.StatusCode)
+	}
+	for _, c := range post.Cookies() {
+		if strings.HasSuffix(c.Name, "audittrail_session") && c.Value != "" {
+			return &http.Cookie{Name: c.Name, Value: c.Value}
+		}
+	}
+	tb.Fatalf("POST /login: no session cookie in %v", post.Header.Values("Set-Cookie"))
+	return nil
+}
+
+// uiCheckSession asserts that the session cookie opens a page of the UI
+// (alive) or that the UI sends the browser to sign in again because the
+// session ended.
+func uiCheckSession(tb testing.TB, srv *Server, session *http.Cookie, alive bool) {
+	tb.Helper()
+	resp := uiRequest(tb, srv, "GET", "/users", nil, session)
+	loc := resp.Header.Get("Location")
+	switch {
+	case alive && resp.StatusCode != http.StatusOK:
+		tb.Fatalf("UI session: GET /users: got %d (to %q), want 200", resp.StatusCode, loc)
+	case !alive && (resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(loc, "/login") || !strings.Contains(loc, "ended=1")):
+		tb.Fatalf("UI session after revocation: GET /users: got %d to %q, want 303 to /login?...ended=1", resp.StatusCode, loc)
+	}
+}
