@@ -282,10 +282,13 @@ func TestUI(t *testing.T) {
 			t.Errorf("GET /audit-trail: got status %d, want 403", status)
 		}
 		text := b.String(`document.querySelector('main').innerText`)
-		for _, want := range []string{"You don't have access to the audit trail", "View audit trail permission", "An account administrator can grant it in Profiles"} {
+		for _, want := range []string{"You don't have access to the audit trail", "View audit trail permission", "Only an administrator who holds the View audit trail permission can give it to you; ask one of them."} {
 			if !strings.Contains(text, want) {
 				t.Errorf("403 page: %q is missing from %q", want, text)
 			}
+		}
+		if n := b.Int(`document.querySelectorAll('main a[href="/profiles"]').length`); n != 0 {
+			t.Error("the 403 page sends a user without the permission to Profiles, where she cannot get it")
 		}
 		b.Screenshot("forbidden.png", false)
 	})

@@ -142,15 +142,13 @@ func (h *Handler) forbidden(w http.ResponseWriter, r *http.Request, s *session, 
 		if s.Principal.Profile != nil {
 			profile = "Your profile, " + s.Principal.Profile.Name + ","
 		}
-		ep := errorPage{
+		v.Page = errorPage{
 			Heading: "You don't have access to the audit trail",
 			Text:    "Viewing the audit trail needs the View audit trail permission. " + profile + " doesn't include it.",
-			Hint:    "An account administrator can grant it in Profiles. Only a profile whose role is Administrator can hold the View audit trail permission.",
+			// Only a holder can grant it (SPEC §4): no link to Profiles,
+			// where she could not give it to herself.
+			Hint: "Only an administrator who holds the View audit trail permission can give it to you; ask one of them. Only a profile whose role is Administrator can hold it.",
 		}
-		if s.Principal.IsAdministrator() {
-			ep.Link, ep.LinkTo = "Open Profiles", "/profiles"
-		}
-		v.Page = ep
 	case forbiddenAdmin:
 		v.Page = errorPage{
 			Heading: "This page is for account administrators",

@@ -625,8 +625,9 @@ func TestForbidden(t *testing.T) {
 	if p.Status != http.StatusForbidden {
 		t.Errorf("GET /audit-trail: got status %d, want 403", p.Status)
 	}
-	mustContain(t, p, "You don't have access to the audit trail", "View audit trail permission", "Your profile, Agent,", "An account administrator can grant it in Profiles")
-	mustNotContain(t, p, `href="/audit-trail"`, `href="/users"`, `id="records"`)
+	mustContain(t, p, "You don't have access to the audit trail", "View audit trail permission", "Your profile, Agent,",
+		"Only an administrator who holds the View audit trail permission can give it to you; ask one of them.")
+	mustNotContain(t, p, `href="/audit-trail"`, `href="/users"`, `href="/profiles"`, `id="records"`, "grant it in Profiles")
 	mustContain(t, p, "Sign out")
 	for _, path := range []string{"/audit-trail/export", "/users", "/users/new", "/profiles", "/publisher-keys", "/settings"} {
 		if p := b.Get(path); p.Status != http.StatusForbidden {
@@ -851,7 +852,13 @@ func TestSession(t *testing.T) {
 		if at.Status != http.StatusForbidden {
 			t.Errorf("GET /audit-trail: got %d, want 403", at.Status)
 		}
-		mustContain(t, at, "Your profile, Admins without trail,", `href="/profiles">Open Profiles`)
+		// Only a holder of the permission can grant it (SPEC §4): the page
+		// says so and does not send her to Profiles to give it to herself.
+		mustContain(t, at, "Your profile, Admins without trail,", "Only an administrator who holds the View audit trail permission can give it to you; ask one of them.")
+		mustNotContain(t, at, "Open Profiles", "grant it in Profiles")
+		if main := at.Body[strings.Index(at.Body, "<main"):]; strings.Contains(main, `href="/profiles"`) {
+			t.Errorf("the 403 page links to Profiles:\n%s", main)
+		}
 	})
 	t.Run("NotFound", func(t *testing.T) {
 		b := f.Browser(t)
