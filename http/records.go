@@ -32,8 +32,10 @@ func (s *Server) handlePostChanges(w http.ResponseWriter, r *http.Request, p *au
 		s.Error(w, r, err)
 		return
 	}
-	s.chargeIngest(r, len(req.Changes))
 	recs, err := s.svc.AppendChanges(r.Context(), p, r.PathValue("account"), req.Changes)
+	// The rate limit counts records, not changes (SPEC §6): a batch is
+	// charged what it stored, or, refused, what it sent.
+	s.chargeIngest(r, max(len(recs), len(req.Changes)))
 	s.appended(w, r, recs, err)
 }
 

@@ -34,6 +34,7 @@ type batch struct {
 	source  string
 	entries []audittrail.Entry
 	details []audittrail.ErrorDetail
+	records int // the records the changes work out to, so far
 }
 
 func (b *batch) fail(i int, field, code, format string, args ...any) {
@@ -64,6 +65,10 @@ func (in *Ingester) PrepareChanges(acct *audittrail.Account, items []ChangeInput
 	}
 	for i, it := range items {
 		b.change(i, it)
+	}
+	if b.records > MaxRecords {
+		return nil, audittrail.Errorf(audittrail.EBATCHTOOLARGE,
+			"the changes of this batch work out to %d records; one request stores at most %d: send the changes in smaller batches", b.records, MaxRecords)
 	}
 	return b.finish()
 }
@@ -232,6 +237,9 @@ func (b *batch) change(i int, it ChangeInput) {
 	if err != nil {
 		b.fail(i, "after", audittrail.ErrorCode(err), "%s", audittrail.ErrorMessage(err))
 		return
+	}
+	if b.records += len(changes); b.records > MaxRecords {
+		return // refused whole (PrepareChanges): only the count goes on
 	}
 	changeID := audittrail.NewID("chg_")
 	entry := audittrail.Entry{Records: make([]*audittrail.Record, 0, len(changes))}

@@ -11,7 +11,10 @@ import (
 
 // Limits of one request (SPEC §6).
 const (
-	MaxBatch        = 1000
+	MaxBatch = 1000
+	// MaxRecords bounds the records one request stores (SPEC §6): a
+	// batch of changes whose records would pass it is refused whole.
+	MaxRecords      = 10_000
 	MaxValueBytes   = 64 << 10
 	MaxNameChars    = 512
 	MaxIDChars      = 128

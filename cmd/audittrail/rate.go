@@ -9,8 +9,8 @@ import (
 )
 
 // rateFlags are the per-account rate limits of `audittrail serve`: token
-// buckets, one per account for ingestion (counting records, or changes on
-// /changes) and one for reads (counting requests: records, counts, exports,
+// buckets, one per account for ingestion (counting records, on /changes
+// the records the changes work out to) and one for reads (counting requests: records, counts, exports,
 // proofs, checkpoints and the LiveEngage-compatible routes). Over a limit,
 // a request answers 429 too_many_requests with Retry-After.
 type rateFlags struct {
@@ -19,8 +19,8 @@ type rateFlags struct {
 }
 
 func (f *rateFlags) register(fs *flag.FlagSet) {
-	fs.Float64Var(&f.Ingest.Rate, "rate-ingest", athttp.DefaultIngestLimit.Rate, "records (or changes) a second that each account may send, sustained; 0 turns the limit off")
-	fs.IntVar(&f.Ingest.Burst, "rate-ingest-burst", athttp.DefaultIngestLimit.Burst, "records (or changes) an account may send in a burst, the size of its bucket; at least 1000, a full batch")
+	fs.Float64Var(&f.Ingest.Rate, "rate-ingest", athttp.DefaultIngestLimit.Rate, "records a second that each account may store, sustained (a batch of changes counts the records it works out to); 0 turns the limit off")
+	fs.IntVar(&f.Ingest.Burst, "rate-ingest-burst", athttp.DefaultIngestLimit.Burst, "records an account may store in a burst, the size of its bucket; at least 1000, a full batch")
 	fs.Float64Var(&f.Read.Rate, "rate-read", athttp.DefaultReadLimit.Rate, "read requests a second that each account may make, sustained; 0 turns the limit off")
 	fs.IntVar(&f.Read.Burst, "rate-read-burst", athttp.DefaultReadLimit.Burst, "read requests an account may make in a burst, the size of its bucket")
 }
