@@ -31,7 +31,7 @@ const (
 	MaxUserName    = 512
 	MaxEmail       = 320
 	MaxProfileID   = 64
-	MaxKeyName     = 128
+	MaxKeyName     = 64
 )
 
 // CreateAccount creates an account, its built-in profiles and its first

@@ -21,10 +21,7 @@ func (s *Service) CreatePublisherKey(ctx context.Context, p *audittrail.Principa
 	if err := Authorize(p, Administrator, accountID); err != nil {
 		return nil, err
 	}
-	if strings.EqualFold(strings.TrimSpace(name), audittrail.SourceService) {
-		return nil, audittrail.Errorf(audittrail.EVALIDATION, "the name %q is reserved for the records the service writes itself; choose another", audittrail.SourceService)
-	}
-	if err := requireText("name", name, MaxKeyName); err != nil {
+	if err := validKeyName(name); err != nil {
 		return nil, err
 	}
 	k, secret := audittrail.NewPublisherKey(accountID, name, s.now())
@@ -66,4 +63,24 @@ func (s *Service) RevokePublisherKey(ctx context.Context, p *audittrail.Principa
 		}
 		return audit, tx.RevokePublisherKey(accountID, id, *after.RevokedAt)
 	})
+}
+
+// validKeyName applies SPEC §5 to a publisher key's name, which becomes
+// the source of every record written with the key: 1 to 64 characters of
+// ASCII letters, digits, space, '.', '_' and '-' (so that no look-alike
+// letter, zero-width or control character can make one name pass for
+// another), and never the service's own, audittrail, in any case.
+func validKeyName(name string) error {
+	if strings.TrimSpace(name) == "" || len(name) > MaxKeyName {
+		return audittrail.Errorf(audittrail.EVALIDATION, "name must be 1 to %d characters", MaxKeyName)
+	}
+	for _, c := range name {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == ' ' || c == '.' || c == '_' || c == '-') {
+			return audittrail.Errorf(audittrail.EVALIDATION, "name may hold only ASCII letters, digits, spaces, '.', '_' and '-' (%q is not one)", c)
+		}
+	}
+	if strings.EqualFold(strings.TrimSpace(name), audittrail.SourceService) {
+		return audittrail.Errorf(audittrail.EVALIDATION, "the name %q is reserved for the records the service writes itself; choose another", audittrail.SourceService)
+	}
+	return nil
 }
