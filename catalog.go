@@ -7,8 +7,12 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
+
+	"golang.org/x/text/cases"
+	"golang.org/x/text/unicode/norm"
 )
 
 // Catalog is the set of object types that records may carry, with the
@@ -33,10 +37,6 @@ type Element struct {
 	Label     string `json:"label"`
 	Sensitive bool   `json:"sensitive"`
 }
-
-// sensitivePattern marks an element as sensitive by its key or label, even
-// when the catalog does not (SPEC §2).
-var sensitivePattern = regexp.MustCompile(`(?i)password|passwd|secret|token|api[_-]?key|private[_-]?key`)
 
 // loginTypes are object types refused because logins are not audited.
 var loginTypes = []string{"login", "logins", "logout", "logouts", "session", "sessions", "sign_in", "sign_ins", "signin", "signins", "authentication", "authentications"}
@@ -96,27 +96,69 @@ func (t *ObjectType) Describe(name string) (label string, sensitive bool) {
 	return e.Label, e.Sensitive || IsSensitiveName(e.Key) || IsSensitiveName(e.Label)
 }
 
-// IsSensitiveName reports whether an element key or label looks like a secret.
-// ASCII names, nearly all of them, take a fast path with the same meaning
-// as the pattern; the pattern's case folding (ſ as s, K as k) decides the
-// others.
+// IsSensitiveName reports whether an element key, dotted path or label
+// looks like a secret (SPEC §2): after folding — Unicode NFKC, case-folded,
+// without spaces, '.', '_', '-' and invisible format characters — it holds
+// password, passwd, passphrase, secret, token, apikey or privatekey. So
+// "api key", "Api-Key", "apiKey", "private.key" and the path of
+// {"api": {"key": …}} are all sensitive, and so is "ＡＰＩ＿ＫＥＹ".
 func IsSensitiveName(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] >= utf8.RuneSelf {
-			return sensitivePattern.MatchString(s)
-		}
-	}
-	lower := strings.ToLower(s)
+	f := FoldName(s)
 	for _, w := range sensitiveWords {
-		if strings.Contains(lower, w) {
+		if strings.Contains(f, w) {
 			return true
 		}
 	}
 	return false
 }
 
-// sensitiveWords spell out sensitivePattern for lower-case ASCII.
-var sensitiveWords = []string{"password", "passwd", "secret", "token", "apikey", "api_key", "api-key", "privatekey", "private_key", "private-key"}
+// sensitiveWords are the folded words that mark a secret.
+var sensitiveWords = []string{"password", "passwd", "passphrase", "secret", "token", "apikey", "privatekey"}
+
+// nameFolder is the case folding of FoldName (a cases.Caser is not safe for
+// concurrent use: each call takes its own from the pool).
+var nameFolder = sync.Pool{New: func() any { c := cases.Fold(); return &c }}
+
+// FoldName folds a name as SPEC §2 says, to compare names for secrets:
+// Unicode NFKC, case-folded, with spaces (any Unicode white space), '.',
+// '_', '-' and format characters (zero-width and bidi marks) removed.
+func FoldName(s string) string {
+	ascii := true
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			ascii = false
+			break
+		}
+	}
+	if ascii {
+		b := make([]byte, 0, len(s))
+		for i := 0; i < len(s); i++ {
+			c := s[i]
+			switch {
+			case c == ' ' || c == '.' || c == '_' || c == '-' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f':
+			case c >= 'A' && c <= 'Z':
+				b = append(b, c+'a'-'A')
+			default:
+				b = append(b, c)
+			}
+		}
+		return string(b)
+	}
+	return foldUnicode(s)
+}
+
+// foldUnicode is FoldName for any text.
+func foldUnicode(s string) string {
+	c := nameFolder.Get().(*cases.Caser)
+	folded := c.String(norm.NFKC.String(s))
+	nameFolder.Put(c)
+	return strings.Map(func(r rune) rune {
+		if unicode.IsSpace(r) || r == '.' || r == '_' || r == '-' || unicode.Is(unicode.Cf, r) {
+			return -1
+		}
+		return r
+	}, folded)
+}
 
 // LabelFromKey makes a label from an element key: "auto_accept_chats" →
 // "Auto accept chats", "routing.max_wait" → "Routing max wait". A key that

@@ -39,24 +39,32 @@ func Render(v any) string {
 }
 
 // maskSecrets returns v with the value of every key inside it that looks
-// like a secret (audittrail.IsSensitiveName) replaced by "********", so that
-// a structured value never carries a password into a record.
-func maskSecrets(v any) any {
+// like a secret by its name or by its dotted path from the top of v
+// (audittrail.IsSensitiveName: {"api": {"key": …}} is api.key) replaced by
+// "********", at every depth and inside lists too, so that a structured
+// value never carries a password into a record.
+func maskSecrets(v any) any { return maskAt("", v) }
+
+func maskAt(path string, v any) any {
 	switch v := v.(type) {
 	case map[string]any:
 		out := make(map[string]any, len(v))
 		for k, x := range v {
-			if audittrail.IsSensitiveName(k) && scalar(x) != "" {
+			p := k
+			if path != "" {
+				p = path + "." + k
+			}
+			if x != nil && x != "" && (audittrail.IsSensitiveName(k) || audittrail.IsSensitiveName(p)) {
 				out[k] = audittrail.Redacted
 			} else {
-				out[k] = maskSecrets(x)
+				out[k] = maskAt(p, x)
 			}
 		}
 		return out
 	case []any:
 		out := make([]any, len(v))
 		for i, x := range v {
-			out[i] = maskSecrets(x)
+			out[i] = maskAt(path, x)
 		}
 		return out
 	}
