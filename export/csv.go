@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"io"
 	"time"
+	"unicode"
 
 	"github.com/audittrail/audittrail"
 )
@@ -52,15 +53,27 @@ func (e *CSVEncoder) Encode(r *audittrail.Record) error {
 func (e *CSVEncoder) Close() error { return e.Flush() }
 
 // SafeCell defuses a value that a spreadsheet would read as a formula: one
-// that starts with =, +, -, @, a tab or a carriage return gets a leading
-// single quote.
+// whose first visible character is =, +, -, @ (or their full-width forms
+// ＝ ＋ － ＠), or that starts with a tab or a carriage return, gets a
+// leading single quote. "Visible" looks past what a spreadsheet skips or a
+// reader cannot see: leading white space of any kind (NBSP too), line
+// breaks, quotes, and invisible format characters (zero-width spaces, the
+// byte order mark, bidi marks).
 func SafeCell(s string) string {
 	if s == "" {
 		return s
 	}
-	switch s[0] {
-	case '=', '+', '-', '@', '\t', '\r':
+	if s[0] == '\t' || s[0] == '\r' {
 		return "'" + s
+	}
+	for _, r := range s {
+		switch {
+		case r == '=' || r == '+' || r == '-' || r == '@' || r == '＝' || r == '＋' || r == '－' || r == '＠':
+			return "'" + s
+		case unicode.IsSpace(r) || r == '"' || r == '\'' || unicode.Is(unicode.Cf, r):
+			continue // looked past
+		}
+		return s
 	}
 	return s
 }

@@ -220,7 +220,7 @@ func TestCSV(t *testing.T) {
 	})
 
 	t.Run("OKSafeValuesUnchanged", func(t *testing.T) {
-		for _, v := range []string{"", "Jane", "a=1", "1+1", "e-mail", "x@y", " =1", "'quoted", "ab\t=1"} {
+		for _, v := range []string{"", "Jane", "a=1", "1+1", "e-mail", "x@y", "'quoted", "ab\t=1"} {
 			if got := export.SafeCell(v); got != v {
 				t.Errorf("SafeCell(%q): got %q, want %q", v, got, v)
 			}
@@ -523,6 +523,22 @@ func TestExcelTime(t *testing.T) {
 		got := export.ExcelTime(c.t, loc)
 		if d := got - c.want; d > 1e-9 || d < -1e-9 {
 			t.Errorf("ExcelTime(%v): got %v, want %v", c.t, got, c.want)
+		}
+	}
+}
+
+// TestSafeCellLooksPast checks that formula prefixing looks past what a
+// spreadsheet skips or a reader cannot see, and knows full-width forms.
+func TestSafeCellLooksPast(t *testing.T) {
+	for _, s := range []string{"=1+1", " =1+1", "\n=1+1", "\u00a0=1+1", "\u200b=1+1", "\ufeff=1+1", "\"=1+1", "'=1+1", "\u202e=1+1",
+		"＝1+1", "＋1", "－1", "＠SUM(A1)", "\t1", "\r1", "  -2+3", "@x"} {
+		if got := export.SafeCell(s); !strings.HasPrefix(got, "'") || got[1:] != s {
+			t.Errorf("SafeCell(%q) = %q, want it prefixed with '", s, got)
+		}
+	}
+	for _, s := range []string{"", "Billing", " Billing", "a=1", "1-2", "E=mc2", "\u00a0x"} {
+		if got := export.SafeCell(s); got != s {
+			t.Errorf("SafeCell(%q) = %q, want it unchanged", s, got)
 		}
 	}
 }
