@@ -61,6 +61,8 @@ var authzMatrix = map[string][nPrincipals]int{
 	"GET /api/v1/accounts/{account}":   adminRow(200),
 	"PATCH /api/v1/accounts/{account}": adminRow(200),
 
+	// The people routes with bodies that grant nothing; the granting rule
+	// on each of them is grantMatrix (authz_grant_test.go).
 	"GET /api/v1/accounts/{account}/users":         adminRow(200),
 	"POST /api/v1/accounts/{account}/users":        adminRow(201),
 	"GET /api/v1/accounts/{account}/users/{id}":    adminRow(200),
