@@ -147,7 +147,7 @@ func (h *Handler) forbidden(w http.ResponseWriter, r *http.Request, s *session, 
 			Text:    "Viewing the audit trail needs the View audit trail permission. " + profile + " doesn't include it.",
 			// Only a holder can grant it (SPEC §4): no link to Profiles,
 			// where she could not give it to herself.
-			Hint: "Only an administrator who holds the View audit trail permission can give it to you; ask one of them. Only a profile whose role is Administrator can hold it.",
+			Hint: "Only an administrator who holds the View audit trail permission can give it to you; ask one of them. It comes only with a profile whose role is Administrator.",
 		}
 	case forbiddenAdmin:
 		v.Page = errorPage{
