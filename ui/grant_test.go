@@ -84,6 +84,13 @@ func TestPeopleForms_GrantingThePermission(t *testing.T) {
 			t.Errorf("agent's profile: got %s, want %s", got, agent.ProfileID)
 		}
 	})
+	t.Run("FormSaysWhoCanGrant", func(t *testing.T) {
+		const note = "Only an administrator who holds the View audit trail permission can give it to a profile"
+		mustContain(t, b.Get("/profiles/new"), note)
+		a := f.Browser(t)
+		a.MustLogin("admin", adminPassword)
+		mustNotContain(t, a.Get("/profiles/new"), note)
+	})
 	t.Run("ErrNewProfileThatHoldsIt", func(t *testing.T) {
 		p := b.Post("/profiles", url.Values{"csrf": {csrf}, "name": {"Mine"}, "role": {"administrator"}, "permissions": {audittrail.PermissionViewAuditTrail}})
 		refused(t, p, "profile-form", `value="Mine"`)

@@ -222,6 +222,7 @@ type profileForm struct {
 	Roles       []option
 	CanView     bool
 	ViewAllowed bool
+	CanGrant    bool // the user holds View audit trail, so may give it (SPEC §4)
 	Users       int
 }
 
@@ -286,6 +287,7 @@ func (h *Handler) renderProfileForm(w http.ResponseWriter, r *http.Request, s *s
 		Fixed:       !isNew && isFixedProfile(&p),
 		CanView:     p.HasPermission(audittrail.PermissionViewAuditTrail),
 		ViewAllowed: p.Role == audittrail.RoleAdministrator,
+		CanGrant:    s.Principal.Can(audittrail.PermissionViewAuditTrail),
 	}
 	if !isNew {
 		f.Users = h.profileUsers(r, s)[p.ID]
