@@ -50,6 +50,19 @@ func TestGrantingThePermission(t *testing.T) {
 	t.Run("ErrChangeAHoldersPermissions", func(t *testing.T) {
 		refused(t, "PATCH", "/profiles/"+viewers, map[string]any{"permissions": []string{}})
 	})
+	t.Run("ErrHoldersPasswordOrLogin", func(t *testing.T) {
+		// Setting a holder's password would let her sign in as the holder.
+		var admin string
+		for _, u := range srv.Must(t, 200, "GET", a.path("/users"), a.AdminToken, nil).JSON(t)["users"].([]any) {
+			if u := u.(map[string]any); u["login_name"] == "admin" {
+				admin = u["id"].(string)
+			}
+		}
+		refused(t, "PATCH", "/users/"+admin, map[string]any{"password": "a new passphrase of mine"})
+		refused(t, "PATCH", "/users/"+admin, map[string]any{"login_name": "taken-over"})
+		srv.Must(t, 200, "PATCH", a.path("/users/"+admin), eveToken, map[string]any{"email": "ada@example.org"})
+		peopleLogin(t, srv, a, "admin", "correct horse battery")
+	})
 	t.Run("OKEverythingElse", func(t *testing.T) {
 		srv.Must(t, 200, "PATCH", a.path("/profiles/"+viewers), eveToken, map[string]any{"description": "people who read the trail"})
 		srv.Must(t, 200, "PATCH", a.path("/users/"+other), eveToken, map[string]any{"profile_id": noView})

@@ -229,7 +229,21 @@ func errGrant() error {
 // nil for a new user): giving anyone, oneself included, a profile that
 // holds audit_trail.view needs the acting principal to hold it.
 func checkGrant(ps *profiles, p *audittrail.Principal, before, after *audittrail.User) error {
-	if canGrant(p) || (before != nil && before.ProfileID == after.ProfileID) {
+	if canGrant(p) {
+		return nil
+	}
+	if before != nil && (before.PasswordHash != after.PasswordHash || before.LoginName != after.LoginName) {
+		// Setting a holder's password (or login name) would give the
+		// permission to whoever sets it: the rule covers it too.
+		held, err := ps.of(before)
+		if err != nil {
+			return err
+		}
+		if held.HasPermission(audittrail.PermissionViewAuditTrail) {
+			return audittrail.Errorf(audittrail.EFORBIDDEN, "only a user who holds the %s permission can grant it, or change the password or login name of a user who holds it: ask an administrator who can view the audit trail", audittrail.PermissionViewAuditTrail)
+		}
+	}
+	if before != nil && before.ProfileID == after.ProfileID {
 		return nil
 	}
 	prof, err := ps.of(after)
