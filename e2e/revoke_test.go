@@ -5,6 +5,8 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -210,5 +212,46 @@ func uiCheckSession(tb testing.TB, srv *Server, session *http.Cookie, alive bool
 		tb.Fatalf("UI session: GET /users: got %d (to %q), want 200", resp.StatusCode, loc)
 	case !alive && (resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(loc, "/login") || !strings.Contains(loc, "ended=1")):
 		tb.Fatalf("UI session after revocation: GET /users: got %d to %q, want 303 to /login?...ended=1", resp.StatusCode, loc)
+	}
+}
+
+// TestDataDirectoryModes checks that the SQLite store's files are the
+// service's own (issue 14 item 8): serve on an existing data directory of
+// 0755 makes it 0700 and says so in a warning, and the database, its WAL
+// and its shared-memory file are 0600.
+func TestDataDirectoryModes(t *testing.T) {
+	SQLiteOnly(t, "the modes of the SQLite files")
+	t.Parallel()
+	dir := filepath.Join(t.TempDir(), "data")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(dir, 0o755); err != nil { // whatever the umask
+		t.Fatal(err)
+	}
+	srv := MustStartIn(t, dir)
+	srv.MustAccount(t, "modes", true) // a few commits in the WAL
+
+	mode := func(path string) os.FileMode {
+		t.Helper()
+		fi, err := os.Stat(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fi.Mode().Perm()
+	}
+	if got := mode(dir); got != 0o700 {
+		t.Errorf("data directory: got mode %04o, want 0700", got)
+	}
+	db := filepath.Join(dir, "audittrail.db")
+	for _, name := range []string{db, db + "-wal", db + "-shm"} {
+		if got := mode(name); got != 0o600 {
+			t.Errorf("%s: got mode %04o, want 0600", filepath.Base(name), got)
+		}
+	}
+	logs := srv.Logs()
+	if !strings.Contains(logs, "level=WARN") || !strings.Contains(logs, "data directory was open to other users: changed its mode to 0700") ||
+		!strings.Contains(logs, "path="+dir) || !strings.Contains(logs, "mode_was=0755") {
+		t.Errorf("logs: want a warning that the data directory %s of mode 0755 was made 0700; got:\n%s", dir, logs)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -54,6 +55,10 @@ type DB struct {
 	// (audittrail verify) sees it exactly as it is and never changes it.
 	// Writes fail.
 	ReadOnly bool
+
+	// Logger receives the warning that Open made the data directory or a
+	// database file private (slog.Default() if nil).
+	Logger *slog.Logger
 
 	wdb     *sql.DB       // holds the one write connection
 	wconn   *sql.Conn     // the write connection, used only by the writer goroutine
@@ -108,7 +113,10 @@ func NewDB(path string, now func() time.Time) *DB {
 }
 
 // Open opens the database file, creating it and its directory if needed,
-// applies the migrations not applied yet, and starts the writer.
+// applies the migrations not applied yet, and starts the writer. The
+// directory is made 0700 and the database's files 0600 (see secureFiles);
+// Open refuses a directory open to other users that it cannot make
+// private.
 func (db *DB) Open() (err error) {
 	if db.Path == "" {
 		return errors.New("sqlite: database path required")
@@ -126,8 +134,11 @@ func (db *DB) Open() (err error) {
 		}
 		return nil
 	}
-	if err := os.MkdirAll(filepath.Dir(db.Path), 0o700); err != nil {
+	if err := os.MkdirAll(filepath.Dir(db.Path), dirMode); err != nil {
 		return fmt.Errorf("sqlite: create database directory: %w", err)
+	}
+	if err := db.secureFiles(); err != nil {
+		return err
 	}
 	defer func() {
 		if err != nil {
@@ -158,6 +169,10 @@ func (db *DB) Open() (err error) {
 		return fmt.Errorf("sqlite: open %s: %w", db.Path, err)
 	}
 	db.cdb.SetMaxOpenConns(1)
+	// The WAL and shared-memory files that opening made.
+	if err := db.secureFiles(); err != nil {
+		return err
+	}
 
 	go db.writeLoop()
 	db.checkpointerDone = make(chan struct{})

@@ -6,6 +6,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"log/slog"
 	"os"
 	"os/signal"
 	"strings"
@@ -112,6 +113,10 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 type storageFlags struct {
 	Data string
 	DB   string
+
+	// Logger receives the storage's warnings when it is opened
+	// (slog.Default() if nil).
+	Logger *slog.Logger
 }
 
 func (s *storageFlags) register(fs *flag.FlagSet) {

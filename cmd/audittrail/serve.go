@@ -89,6 +89,7 @@ func (m *ServeCommand) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	m.Storage.Logger = m.logger
 	if m.store, err = m.Storage.open(); err != nil {
 		return err
 	}

@@ -51,6 +51,7 @@ func (s *storageFlags) openStore(readOnly bool) (*store.Store, error) {
 	}
 	db := sqlite.NewDB(filepath.Join(s.Data, "audittrail.db"), time.Now)
 	db.ReadOnly = readOnly
+	db.Logger = s.Logger
 	if err := db.Open(); err != nil {
 		return nil, fmt.Errorf("open %s: %w", s.Data, err)
 	}
