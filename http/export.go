@@ -6,6 +6,7 @@ import (
 	"net/http"
 
 	"github.com/audittrail/audittrail"
+	"github.com/audittrail/audittrail/export"
 	"github.com/audittrail/audittrail/service"
 )
 
@@ -25,10 +26,13 @@ func (s *Server) handleExport(format string) handlerFunc {
 		}
 		defer exp.Close()
 		setDownloadHeaders(w, exp.ContentType, exp.Filename)
-		rc := http.NewResponseController(w)
-		n, err := exp.WriteTo(r.Context(), w, func(int) { rc.Flush() })
+		out := export.NewIdleWriter(w, http.NewResponseController(w), exp.IdleTimeout)
+		n, err := exp.WriteTo(r.Context(), out, func(int) { out.Flush() })
+		if err == nil {
+			err = out.Close()
+		}
 		if err != nil {
-			s.abortExport(r, exp.Account.ID, n, err)
+			s.abortExport(r, exp.Account.ID, n, err, out)
 		}
 	}
 }
@@ -44,8 +48,12 @@ func setDownloadHeaders(w http.ResponseWriter, contentType, filename string) {
 // abortExport ends an export that failed after n records: the status line
 // has gone out, so all that is left is to cut the connection, and the
 // client sees an incomplete download rather than a file that looks whole.
-func (s *Server) abortExport(r *http.Request, account string, n int, err error) {
-	if r.Context().Err() == nil { // not a client that went away
+// A client dropped for reading nothing (out timed out) is logged as such.
+func (s *Server) abortExport(r *http.Request, account string, n int, err error, out *export.IdleWriter) {
+	if out.TimedOut() {
+		s.logger.LogAttrs(r.Context(), slog.LevelWarn, "export dropped: the client read nothing for the idle timeout", slog.String(logAccount, account),
+			slog.Int("records", n), slog.String("idle_timeout", out.Idle().String()))
+	} else if r.Context().Err() == nil { // not a client that went away
 		s.logger.LogAttrs(r.Context(), slog.LevelError, "export failed", slog.String(logAccount, account), slog.Int("records", n), slog.String(logError, err.Error()))
 	}
 	panic(http.ErrAbortHandler)

@@ -6,6 +6,7 @@ import (
 	"strconv"
 
 	"github.com/audittrail/audittrail"
+	"github.com/audittrail/audittrail/export"
 	"github.com/audittrail/audittrail/liveengage"
 )
 
@@ -45,10 +46,13 @@ func (s *Server) handleLiveEngageExport(w http.ResponseWriter, r *http.Request, 
 	}
 	setDownloadHeaders(w, exp.ContentType, exp.Filename)
 	w.Header().Set("X-Total-Count", strconv.Itoa(total))
-	rc := http.NewResponseController(w)
-	n, err := exp.WriteTo(r.Context(), w, func() { rc.Flush() })
+	out := export.NewIdleWriter(w, http.NewResponseController(w), s.svc.ExportIdleTimeout())
+	n, err := exp.WriteTo(r.Context(), out, func() { out.Flush() })
+	if err == nil {
+		err = out.Close()
+	}
 	if err != nil {
-		s.abortExport(r, account, n, err)
+		s.abortExport(r, account, n, err, out)
 	}
 }
 

@@ -19,6 +19,9 @@ type Export struct {
 	ContentType string
 	// Account is the account exported.
 	Account *audittrail.Account
+	// IdleTimeout is how long the front end waits for a client that reads
+	// nothing before dropping it (export.IdleWriter), which frees the slot.
+	IdleTimeout time.Duration
 
 	s       *Service
 	f       audittrail.RecordFilter
@@ -77,6 +80,7 @@ func (s *Service) openExport(ctx context.Context, f audittrail.RecordFilter, for
 		Filename:    export.Filename(acct.ID, *f.From, to, loc, format),
 		ContentType: export.ContentType(format),
 		Account:     acct,
+		IdleTimeout: s.ExportIdleTimeout(),
 		s:           s, f: f, format: format, loc: loc, release: release,
 	}, n, nil
 }
@@ -86,6 +90,19 @@ func (s *Service) openExport(ctx context.Context, f audittrail.RecordFilter, for
 // EEXPORTBUSY.
 func (s *Service) AcquireExportSlot(accountID string) (release func(), err error) {
 	return s.exports.Acquire(accountID)
+}
+
+// ExportIdleTimeout is how long an export, of any API, waits for a client
+// that reads nothing before dropping it and freeing its slot; 0 for never.
+func (s *Service) ExportIdleTimeout() time.Duration {
+	switch d := s.cfg.ExportIdleTimeout; {
+	case d == 0:
+		return export.DefaultIdleTimeout
+	case d < 0:
+		return 0
+	default:
+		return d
+	}
 }
 
 // WriteTo streams the export to w, calling flushed (which may be nil)

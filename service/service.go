@@ -24,6 +24,10 @@ type Config struct {
 	// within LoginWindow; more are refused with ETOOMANYREQUESTS.
 	LoginAttempts int
 	LoginWindow   time.Duration
+	// ExportIdleTimeout is how long an export waits for a client that
+	// reads nothing before dropping it and freeing its slot
+	// (export.DefaultIdleTimeout when zero; never when negative).
+	ExportIdleTimeout time.Duration
 }
 
 // Defaults of Config.

@@ -119,19 +119,25 @@ func (h *Handler) handleExport(w http.ResponseWriter, r *http.Request, s *sessio
 	}
 	defer exp.Close()
 	d := &download{w: w, exp: exp}
-	rc := http.NewResponseController(w)
+	d.body = export.NewIdleWriter(w, http.NewResponseController(w), exp.IdleTimeout)
 	n, err := exp.WriteTo(r.Context(), d, func(int) {
 		if d.started {
-			rc.Flush()
+			d.body.Flush()
 		}
 	})
+	if err == nil && d.started {
+		err = d.body.Close()
+	}
 	if err == nil {
 		return
 	} else if !d.started {
 		h.fail(w, r, err)
 		return
 	}
-	if r.Context().Err() == nil { // not a browser that went away
+	if d.body.TimedOut() {
+		h.logger.LogAttrs(r.Context(), slog.LevelWarn, "ui export dropped: the browser read nothing for the idle timeout", slog.String(logPath, r.URL.Path),
+			slog.Int("records", n), slog.String("idle_timeout", d.body.Idle().String()))
+	} else if r.Context().Err() == nil { // not a browser that went away
 		h.logger.LogAttrs(r.Context(), slog.LevelError, "ui export failed", slog.String(logPath, r.URL.Path), slog.Int("records", n), slog.String(logError, err.Error()))
 	}
 	// The status line has gone out: cut the connection, so that the browser
@@ -143,6 +149,7 @@ func (h *Handler) handleExport(w http.ResponseWriter, r *http.Request, s *sessio
 // first byte, so that a failure before it can still answer a page.
 type download struct {
 	w       http.ResponseWriter
+	body    *export.IdleWriter // w's body, under the export's idle deadline
 	exp     *service.Export
 	started bool
 }
@@ -157,7 +164,7 @@ func (d *download) Write(b []byte) (int, error) {
 		hd.Set("Cache-Control", "no-store")
 		d.w.WriteHeader(http.StatusOK)
 	}
-	return d.w.Write(b)
+	return d.body.Write(b)
 }
 
 // recordFilter resolves the page's filters at the service's clock and

@@ -14,6 +14,7 @@ import (
 
 	"github.com/audittrail/audittrail"
 	"github.com/audittrail/audittrail/demo"
+	"github.com/audittrail/audittrail/export"
 	athttp "github.com/audittrail/audittrail/http"
 	"github.com/audittrail/audittrail/ingest"
 	"github.com/audittrail/audittrail/service"
@@ -40,6 +41,10 @@ type ServeCommand struct {
 	// DrainDelay is how long it answers new requests with 503 at least.
 	DrainTimeout time.Duration
 	DrainDelay   time.Duration
+
+	// ExportIdleTimeout drops an export client that reads nothing for
+	// that long, freeing its export slot.
+	ExportIdleTimeout time.Duration
 
 	cancel context.CancelFunc // stops the background jobs
 	jobs   sync.WaitGroup
@@ -70,6 +75,7 @@ func (m *ServeCommand) ParseFlags(args []string) error {
 	fs.DurationVar(&m.LoginWindow, "login-window", service.DefaultLoginWindow, "window of --login-attempts; a throttled login may try again when its oldest failure leaves it")
 	fs.DurationVar(&m.DrainTimeout, "drain-timeout", 30*time.Second, "on SIGTERM, how long to wait for the requests in flight before cutting them short")
 	fs.DurationVar(&m.DrainDelay, "drain-delay", 0, "on SIGTERM, how long at least to keep answering new requests with 503 before closing the listener, so that a load balancer polling /readyz stops sending first")
+	fs.DurationVar(&m.ExportIdleTimeout, "export-idle-timeout", export.DefaultIdleTimeout, "drop an export client that reads nothing for this long, which frees its export slot")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "usage: audittrail serve [--addr :8080] [--data DIR | --db postgres://...] [--catalog FILE] [--retention 13mo] [--demo]")
 		fs.PrintDefaults()
@@ -98,6 +104,9 @@ func (m *ServeCommand) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if m.ExportIdleTimeout <= 0 {
+		return fmt.Errorf("--export-idle-timeout must be positive")
+	}
 	if m.LoginAttempts < 1 || m.LoginWindow <= 0 {
 		return fmt.Errorf("--login-attempts must be at least 1 and --login-window positive")
 	}
@@ -111,6 +120,8 @@ func (m *ServeCommand) Run(ctx context.Context) error {
 		TokenTTL:      m.TokenTTL,
 		LoginAttempts: m.LoginAttempts,
 		LoginWindow:   m.LoginWindow,
+
+		ExportIdleTimeout: m.ExportIdleTimeout,
 	}
 	if cfg.OperatorToken == "" {
 		m.logger.Warn("AUDITTRAIL_OPERATOR_TOKEN is not set: the operator API (creating accounts) is off")
