@@ -5,6 +5,7 @@ import (
 	"net/http"
 
 	"github.com/audittrail/audittrail"
+	"github.com/audittrail/audittrail/export"
 	"github.com/audittrail/audittrail/service"
 )
 
@@ -79,7 +80,12 @@ func (s *Server) handleExportAccess(w http.ResponseWriter, r *http.Request, p *a
 		return
 	}
 	setDownloadHeaders(w, "text/csv; charset=utf-8", exp.Filename)
-	if err := exp.WriteTo(r.Context(), w); err != nil {
-		s.abortExport(r, f.AccountID, 0, err)
+	out := export.NewIdleWriter(w, http.NewResponseController(w), s.svc.ExportIdleTimeout())
+	err = exp.WriteTo(r.Context(), out)
+	if err == nil {
+		err = out.Close()
+	}
+	if err != nil {
+		s.abortExport(r, f.AccountID, 0, err, out)
 	}
 }
