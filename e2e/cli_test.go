@@ -312,6 +312,14 @@ func TestServeErrors(t *testing.T) {
 	t.Parallel()
 	bad := filepath.Join(t.TempDir(), "bad.json")
 	os.WriteFile(bad, []byte(`{"object_types": [{"key": "logins"}]}`), 0o600)
+	t.Run("ErrShortOperatorToken", func(t *testing.T) {
+		cmd := exec.Command(binary, "serve", "--addr", "127.0.0.1:0", "--data", t.TempDir())
+		cmd.Env = append(os.Environ(), "AUDITTRAIL_OPERATOR_TOKEN=0123456789")
+		out, err := cmd.CombinedOutput()
+		if err == nil || !strings.Contains(string(out), "at least 32") {
+			t.Errorf("serve with a 10-character operator token: got %v: %s, want a refusal naming the minimum", err, out)
+		}
+	})
 	for _, args := range [][]string{
 		{"--retention", "forever"},
 		{"--catalog", bad},

@@ -30,6 +30,10 @@ type Config struct {
 	ExportIdleTimeout time.Duration
 }
 
+// MinOperatorToken is the shortest operator token the service accepts
+// (SPEC §5): serve refuses to start with a shorter one.
+const MinOperatorToken = 32
+
 // Defaults of Config.
 const (
 	DefaultTokenTTL      = 12 * time.Hour

@@ -125,6 +125,8 @@ func (m *ServeCommand) Run(ctx context.Context) error {
 	}
 	if cfg.OperatorToken == "" {
 		m.logger.Warn("AUDITTRAIL_OPERATOR_TOKEN is not set: the operator API (creating accounts) is off")
+	} else if n := len(cfg.OperatorToken); n < service.MinOperatorToken {
+		return fmt.Errorf("AUDITTRAIL_OPERATOR_TOKEN is %d characters; it must be at least %d (for example: openssl rand -hex 32)", n, service.MinOperatorToken)
 	}
 	// One clock for every component.
 	now := time.Now
