@@ -3,6 +3,7 @@ package e2e
 import (
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -73,5 +74,36 @@ func TestIngestRateCountsRecords(t *testing.T) {
 	MustError(t, r, 429, "too_many_requests")
 	if r.Header.Get("Retry-After") == "" {
 		t.Error("429 without Retry-After")
+	}
+}
+
+// TestLoginThrottleUnderConcurrency checks SPEC §5: the failed-login
+// throttle counts an attempt before its password is checked, so 100 logins
+// at once — 99 with a wrong password, one right — get at most 5 checks (5
+// a minute); the others answer 429, whatever their password, and none
+// answers 500.
+func TestLoginThrottleUnderConcurrency(t *testing.T) {
+	t.Parallel()
+	srv := MustStart(t)
+	a := srv.MustAccount(t, "guessed", true)
+	statuses := make(chan int, 100)
+	var wg sync.WaitGroup
+	for i := range 100 {
+		password := "wrong guess"
+		if i == 50 {
+			password = "correct horse battery"
+		}
+		wg.Go(func() {
+			statuses <- srv.Do(t, "POST", "/api/v1/login", "", map[string]string{"account_id": a.ID, "login_name": "admin", "password": password}).Status
+		})
+	}
+	wg.Wait()
+	close(statuses)
+	count := map[int]int{}
+	for s := range statuses {
+		count[s]++
+	}
+	if checked := count[200] + count[401]; checked > 5 || count[429]+count[503]+checked != 100 {
+		t.Errorf("100 concurrent logins: %v; want at most 5 checked (200 or 401), the rest 429 (or 503 when the checks are busy)", count)
 	}
 }

@@ -50,8 +50,8 @@ func (s *Service) Login(ctx context.Context, accountID, loginName, password stri
 	if accountID == "" || loginName == "" || password == "" || len(password) > 1024 || len(loginName) > 512 {
 		return nil, errBadLogin()
 	}
-	key := throttleKey(accountID, loginName)
-	if wait := s.throttle.wait(key, s.now()); wait > 0 {
+	key, at := throttleKey(accountID, loginName), s.now()
+	if wait := s.throttle.admit(key, at); wait > 0 {
 		secs := int(math.Ceil(wait.Seconds()))
 		return nil, &LoginThrottled{
 			Err:        audittrail.Errorf(audittrail.ETOOMANYREQUESTS, "too many failed logins for this login name; try again in %d seconds", secs),
@@ -59,12 +59,39 @@ func (s *Service) Login(ctx context.Context, accountID, loginName, password stri
 		}
 	}
 	l, err := s.checkLogin(ctx, accountID, loginName, password)
-	if audittrail.ErrorCode(err) == audittrail.EUNAUTHENTICATED {
-		s.throttle.fail(key, s.now())
-	} else if err == nil {
+	switch code := audittrail.ErrorCode(err); {
+	case err == nil:
 		s.throttle.succeed(key)
+	case code != audittrail.EUNAUTHENTICATED:
+		s.throttle.refund(key, at) // no check was made
 	}
 	return l, err
+}
+
+// PasswordCheckWait is how long a login waits for one of the password
+// checks that may run at once (SPEC §5) before it answers EUNAVAILABLE.
+var PasswordCheckWait = 2 * time.Second
+
+// checkPassword checks password against hash in one of the slots of
+// s.hashing, which bound the Argon2id/bcrypt computations that run at once
+// (each takes 19 MiB) to the CPUs: a login that waits longer than
+// PasswordCheckWait for a slot is refused with EUNAVAILABLE and a
+// Retry-After, known account or not.
+func (s *Service) checkPassword(ctx context.Context, hash, password string) (bool, error) {
+	t := time.NewTimer(PasswordCheckWait)
+	defer t.Stop()
+	select {
+	case s.hashing <- struct{}{}:
+	case <-t.C:
+		return false, &LoginThrottled{
+			Err:        audittrail.Errorf(audittrail.EUNAVAILABLE, "the service is checking too many passwords at once; try again in a second"),
+			RetryAfter: time.Second,
+		}
+	case <-ctx.Done():
+		return false, ctx.Err()
+	}
+	defer func() { <-s.hashing }()
+	return audittrail.CheckPassword(hash, password), nil
 }
 
 // checkLogin checks the password and issues the token.
@@ -75,12 +102,19 @@ func (s *Service) checkLogin(ctx context.Context, accountID, loginName, password
 		return err
 	})
 	if audittrail.ErrorCode(err) == audittrail.ENOTFOUND {
-		audittrail.CheckPassword(dummyHash, password) // spend the same time as a real check
+		// Spend the same time, and a slot, as a real check.
+		if _, err := s.checkPassword(ctx, dummyHash, password); err != nil {
+			return nil, err
+		}
 		return nil, errBadLogin()
 	} else if err != nil {
 		return nil, err
 	}
-	if !audittrail.CheckPassword(u.PasswordHash, password) || !u.Enabled {
+	ok, err := s.checkPassword(ctx, u.PasswordHash, password)
+	if err != nil {
+		return nil, err
+	}
+	if !ok || !u.Enabled {
 		return nil, errBadLogin()
 	}
 	secret := audittrail.NewSecret("att_")

@@ -3,6 +3,7 @@ package service
 import (
 	"context"
 	"log/slog"
+	"runtime"
 	"time"
 
 	"github.com/audittrail/audittrail"
@@ -62,6 +63,7 @@ type Service struct {
 	throttle *loginThrottle
 	exports  export.Slots
 	access   *accessWriter
+	hashing  chan struct{} // a slot per password check that may run at once
 }
 
 // New returns the service over store. log signs and proves the accounts'
@@ -89,6 +91,7 @@ func New(store audittrail.Store, catalog *audittrail.Catalog, log *tlog.Log, cfg
 		logger:   logger,
 		throttle: newLoginThrottle(cfg.LoginAttempts, cfg.LoginWindow),
 		access:   &accessWriter{store: store},
+		hashing:  make(chan struct{}, runtime.GOMAXPROCS(0)),
 	}
 }
 

@@ -29,28 +29,38 @@ func newLoginThrottle(max int, window time.Duration) *loginThrottle {
 
 func throttleKey(account, login string) string { return account + "\x00" + strings.ToLower(login) }
 
-// wait returns how long the caller must wait before trying again, or 0.
-func (t *loginThrottle) wait(key string, now time.Time) time.Duration {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	recent := t.recent(key, now)
-	if len(recent) < t.max {
-		return 0
-	}
-	return recent[len(recent)-t.max].Add(t.window).Sub(now)
-}
-
-// fail counts a failed attempt.
-func (t *loginThrottle) fail(key string, now time.Time) {
+// admit counts an attempt before its password is checked (SPEC §5), so
+// that concurrent attempts cannot pass the limit together: it returns 0
+// when the attempt may go on, counted as a failure until succeed forgets
+// it, or how long the caller must wait before trying again.
+func (t *loginThrottle) admit(key string, now time.Time) time.Duration {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.ops++; t.ops%1024 == 0 || len(t.fails) >= maxThrottleKeys {
 		t.sweep(now)
 	}
-	if len(t.fails) >= maxThrottleKeys {
-		return
+	recent := t.recent(key, now)
+	if len(recent) >= t.max {
+		return recent[len(recent)-t.max].Add(t.window).Sub(now)
 	}
-	t.fails[key] = append(t.recent(key, now), now)
+	if len(t.fails) < maxThrottleKeys || recent != nil {
+		t.fails[key] = append(recent, now)
+	}
+	return 0
+}
+
+// refund takes back the attempt admitted at at, for a check that could not
+// be made (the storage failed, the password checks were all busy).
+func (t *loginThrottle) refund(key string, at time.Time) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	list := t.fails[key]
+	for i := len(list) - 1; i >= 0; i-- {
+		if list[i].Equal(at) {
+			t.fails[key] = append(list[:i:i], list[i+1:]...)
+			return
+		}
+	}
 }
 
 // succeed forgets the failures of a key after a successful login.
