@@ -233,7 +233,7 @@ func (m *ServeCommand) drain() error {
 
 func newLogger(format string) *slog.Logger {
 	if format == "json" {
-		return slog.New(slog.NewJSONHandler(os.Stderr, nil))
+		return slog.New(slog.NewJSONHandler(safeLogWriter{os.Stderr}, nil))
 	}
 	return slog.New(slog.NewTextHandler(os.Stderr, nil))
 }
