@@ -146,12 +146,9 @@ func diskFailure(t *testing.T, srv *Server, trouble string, fail, heal func(test
 	if other.Status != 201 {
 		mustUnavailable(t, other, trouble)
 	}
-	// Reads work, and show the acknowledged records and nothing else.
-	recs := srv.exportAll(t, a)
-	mustStoredOnce(t, recs, l.acked, nil)
-	if got := countLoad(recs); got != len(l.acked) {
-		t.Fatalf("records of the load: got %d, want the %d acknowledged", got, len(l.acked))
-	}
+	// A read must be in the access log before it answers (SPEC §11): on a
+	// disk that cannot write, reads are refused too, with 503.
+	MustError(t, srv.Do(t, "GET", a.path("/records"), a.AdminToken, nil), 503, "unavailable")
 
 	heal(t)
 	healedAt := time.Now()
@@ -167,6 +164,12 @@ func diskFailure(t *testing.T, srv *Server, trouble string, fail, heal func(test
 		time.Sleep(50 * time.Millisecond)
 	}
 	t.Logf("failing for %s; ready again %s after the disk came back", healedAt.Sub(failedAt).Round(time.Millisecond), time.Since(healedAt).Round(time.Millisecond))
+	// Reads work again, and show the acknowledged records and nothing else.
+	recs := srv.exportAll(t, a)
+	mustStoredOnce(t, recs, l.acked, nil)
+	if got := countLoad(recs); got != len(l.acked) {
+		t.Fatalf("records of the load: got %d, want the %d acknowledged", got, len(l.acked))
+	}
 	l.mustAck(t, refused)
 	l.mustAck(t, refused) // a retry of a stored batch answers the records first stored
 	for range 3 {

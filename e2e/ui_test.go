@@ -45,7 +45,7 @@ func TestUI(t *testing.T) {
 			t.Fatalf("GET /: got %s, want /audit-trail", loc)
 		}
 		menu := b.Strings(`[...document.querySelectorAll('#account-menu .menu-panel li a')].map(a => a.textContent.trim())`)
-		if want := []string{"Audit trail", "Users", "Profiles", "Publisher keys", "Settings"}; !slices.Equal(menu, want) {
+		if want := []string{"Audit trail", "Access log", "Users", "Profiles", "Publisher keys", "Settings"}; !slices.Equal(menu, want) {
 			t.Errorf("account settings menu: got %q, want %q", menu, want)
 		}
 		if name := b.String(`document.querySelector('.account-name').textContent`); name != "Demo Contact Center" {

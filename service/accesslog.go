@@ -64,11 +64,27 @@ func (s *Service) logged(ctx context.Context, p *audittrail.Principal, rd readin
 	if err != nil {
 		e.Status = audittrail.ErrorStatus(audittrail.ErrorCode(err))
 	}
+	cleanEntry(e)
 	if werr := s.access.write(ctx, e); werr != nil {
 		s.logger.Error("access log: entry not written; the read is refused", "account", rd.account, "action", rd.action, "error", werr.Error())
 		return &unloggedError{cause: werr}
 	}
 	return err
+}
+
+// cleanEntry makes every text of e storable by any backend, whatever a
+// caller sent: valid UTF-8 without NUL (PostgreSQL's text holds none),
+// each clipped.
+func cleanEntry(e *audittrail.AccessEntry) {
+	clean := func(s string) string {
+		return audittrail.Clip(strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "\uFFFD"))
+	}
+	e.IP, e.UserAgent = clean(e.IP), clean(e.UserAgent)
+	filters := make(map[string]string, len(e.Filters))
+	for k, v := range e.Filters {
+		filters[clean(k)] = clean(v)
+	}
+	e.Filters = filters
 }
 
 // unloggedError is the EUNAVAILABLE of a read whose entry could not be
