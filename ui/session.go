@@ -49,7 +49,7 @@ type session struct {
 // errSessionEnded when its token is unknown, expired or revoked (or its
 // user disabled or deleted), or a storage error.
 func (h *Handler) session(r *http.Request) (*session, error) {
-	c, err := r.Cookie(SessionCookie)
+	c, err := cookie(r, SessionCookie)
 	if err != nil || c.Value == "" {
 		return nil, errNoSession
 	}
@@ -109,7 +109,7 @@ func (h *Handler) page(a access, fn func(http.ResponseWriter, *http.Request, *se
 		}
 		if r.Method == http.MethodPost {
 			r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
-			if err := r.ParseForm(); err != nil || !hmac.Equal([]byte(r.PostForm.Get(CSRFField)), []byte(s.CSRF)) {
+			if err := r.ParseForm(); err != nil || !sameOrigin(r) || !hmac.Equal([]byte(r.PostForm.Get(CSRFField)), []byte(s.CSRF)) {
 				h.forbidden(w, r, s, forbiddenCSRF)
 				return
 			}
@@ -214,8 +214,43 @@ func secure(r *http.Request) bool {
 	return r.TLS != nil || strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https")
 }
 
+// cookieName is the name of the UI's cookie base on r: over HTTPS it has
+// the __Host- prefix, which a browser keeps only for a Secure cookie of
+// Path=/ and no Domain set by this very host, so that no other site — a
+// sibling subdomain — can plant one (a forged sign-in CSRF cookie).
+func cookieName(r *http.Request, base string) string {
+	if secure(r) {
+		return "__Host-" + base
+	}
+	return base
+}
+
+// cookie returns the UI's cookie base of r, under its name for r.
+func cookie(r *http.Request, base string) (*http.Cookie, error) { return r.Cookie(cookieName(r, base)) }
+
+// sameOrigin reports whether a state-changing request comes from the UI's
+// own pages: a browser says where a request comes from in Sec-Fetch-Site
+// and Origin, and either, when sent, must say this origin (no header: a
+// client that is no browser, which cookies do not ride along with).
+func sameOrigin(r *http.Request) bool {
+	if site := r.Header.Get("Sec-Fetch-Site"); site != "" && site != "same-origin" && site != "none" {
+		return false
+	}
+	if origin := r.Header.Get("Origin"); origin != "" {
+		scheme := "http"
+		if secure(r) {
+			scheme = "https"
+		}
+		return origin == scheme+"://"+r.Host
+	}
+	return true
+}
+
 func setCookie(w http.ResponseWriter, r *http.Request, name, value, path string, expires time.Time) {
-	c := &http.Cookie{Name: name, Value: value, Path: path, HttpOnly: true, Secure: secure(r), SameSite: http.SameSiteStrictMode}
+	if secure(r) {
+		path = "/" // as __Host- requires
+	}
+	c := &http.Cookie{Name: cookieName(r, name), Value: value, Path: path, HttpOnly: true, Secure: secure(r), SameSite: http.SameSiteStrictMode}
 	if !expires.IsZero() {
 		c.Expires = expires
 		c.MaxAge = max(1, int(time.Until(expires).Seconds()))
@@ -224,7 +259,10 @@ func setCookie(w http.ResponseWriter, r *http.Request, name, value, path string,
 }
 
 func clearCookie(w http.ResponseWriter, r *http.Request, name, path string) {
-	http.SetCookie(w, &http.Cookie{Name: name, Value: "", Path: path, MaxAge: -1, HttpOnly: true, Secure: secure(r), SameSite: http.SameSiteStrictMode})
+	if secure(r) {
+		path = "/"
+	}
+	http.SetCookie(w, &http.Cookie{Name: cookieName(r, name), Value: "", Path: path, MaxAge: -1, HttpOnly: true, Secure: secure(r), SameSite: http.SameSiteStrictMode})
 }
 
 func randomToken() string {
@@ -254,7 +292,7 @@ func (h *Handler) handleLoginPage(w http.ResponseWriter, r *http.Request) {
 		v.Notice = "You have signed out."
 	}
 	lp := loginPage{AccountID: q.Get("account"), Next: q.Get("next")}
-	if c, err := r.Cookie(AccountCookie); err == nil && lp.AccountID == "" {
+	if c, err := cookie(r, AccountCookie); err == nil && lp.AccountID == "" {
 		lp.AccountID = c.Value
 	}
 	h.renderLogin(w, r, http.StatusOK, v, lp)
@@ -264,7 +302,7 @@ func (h *Handler) handleLoginPage(w http.ResponseWriter, r *http.Request) {
 // cookie (made when the browser has none).
 func (h *Handler) renderLogin(w http.ResponseWriter, r *http.Request, status int, v *view, lp loginPage) {
 	token := ""
-	if c, err := r.Cookie(LoginCSRFCookie); err == nil && len(c.Value) == 43 {
+	if c, err := cookie(r, LoginCSRFCookie); err == nil && len(c.Value) == 43 {
 		token = c.Value
 	} else {
 		token = randomToken()
@@ -280,7 +318,12 @@ func (h *Handler) handleLogin(w http.ResponseWriter, r *http.Request) {
 	err := r.ParseForm()
 	lp := loginPage{AccountID: strings.TrimSpace(r.PostForm.Get("account_id")), LoginName: strings.TrimSpace(r.PostForm.Get("login_name")), Next: r.PostForm.Get("next")}
 	v := h.newView(nil, "Sign in", "")
-	c, cerr := r.Cookie(LoginCSRFCookie)
+	c, cerr := cookie(r, LoginCSRFCookie)
+	if !sameOrigin(r) {
+		v.Error = "This sign-in form was sent from another site. Open the sign-in page of this service and sign in there."
+		h.renderLogin(w, r, http.StatusForbidden, v, lp)
+		return
+	}
 	if err != nil || cerr != nil || c.Value == "" || !hmac.Equal([]byte(c.Value), []byte(r.PostForm.Get(CSRFField))) {
 		v.Error = "This sign-in form has expired or was sent from elsewhere. Please sign in again."
 		h.renderLogin(w, r, http.StatusForbidden, v, lp)

@@ -320,8 +320,8 @@ func TestLogin(t *testing.T) {
 		b := f.Browser(t)
 		p := b.Get("/login")
 		r := b.Post("/login", url.Values{"csrf": {p.CSRF(t)}, "account_id": {"acme"}, "login_name": {"admin"}, "password": {adminPassword}})
-		if c := sessionCookie(t, r); !c.Secure || !c.HttpOnly || c.SameSite != http.SameSiteStrictMode {
-			t.Errorf("session cookie under TLS: got %+v, want Secure, HttpOnly, SameSite=Strict", c)
+		if c := sessionCookie(t, r); !c.Secure || !c.HttpOnly || c.SameSite != http.SameSiteStrictMode || c.Name != "__Host-"+ui.SessionCookie || c.Path != "/" {
+			t.Errorf("session cookie under TLS: got %+v, want __Host-, Path=/, Secure, HttpOnly, SameSite=Strict", c)
 		}
 	})
 	t.Run("SecureBehindTLSProxy", func(t *testing.T) {
@@ -394,7 +394,7 @@ func TestLogin(t *testing.T) {
 func sessionCookie(tb testing.TB, p *Page) *http.Cookie {
 	tb.Helper()
 	for _, c := range (&http.Response{Header: p.Header}).Cookies() {
-		if c.Name == ui.SessionCookie {
+		if c.Name == ui.SessionCookie || c.Name == "__Host-"+ui.SessionCookie {
 			return c
 		}
 	}
