@@ -21,7 +21,11 @@ func (s *Server) handleLiveEngageQuery(w http.ResponseWriter, r *http.Request, p
 	if ans.Total != nil {
 		w.Header().Set("X-Total-Count", strconv.Itoa(*ans.Total))
 	}
-	writeJSON(w, http.StatusOK, ans)
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(http.StatusOK)
+	if _, err := ans.WriteTo(w); err != nil && r.Context().Err() == nil {
+		s.logger.Warn("LiveEngage answer cut short", logError, err.Error())
+	}
 }
 
 // handleLiveEngageExport streams its CSV export, in one of the account's

@@ -47,6 +47,10 @@ type call struct {
 	argPos map[string]*ast.Position // where each argument was given
 }
 
+// MaxItemFields bounds the fields selected on each auditData item, aliases
+// included, so that aliases cannot multiply an answer (issue 14): 32.
+const MaxItemFields = 32
+
 // selection is one field of a selection set under its response key.
 type selection struct {
 	key   string // the alias, or the name
@@ -59,11 +63,53 @@ type selection struct {
 // auditData).
 type Answer struct {
 	Total *int
-	body  []byte
+
+	h    *Handler
+	c    *call
+	recs []*audittrail.Record
+	s    *search
 }
 
-// MarshalJSON returns the body: {"data": {...}} with the selected fields.
-func (a *Answer) MarshalJSON() ([]byte, error) { return a.body, nil }
+// flushAt is how many bytes of the answer are buffered before they go out.
+const flushAt = 64 << 10
+
+// WriteTo writes the body, {"data": {...}} with the selected fields and a
+// newline, to w as it renders it, a few records at a time: an answer of
+// many large values never sits whole in memory.
+func (a *Answer) WriteTo(w io.Writer) (n int64, err error) {
+	var b bytes.Buffer
+	flush := func() error {
+		m, err := w.Write(b.Bytes())
+		n += int64(m)
+		b.Reset()
+		return err
+	}
+	b.WriteString(`{"data":{`)
+	for i, f := range a.c.fields {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		writeString(&b, f.key)
+		b.WriteByte(':')
+		switch f.field.Name {
+		case "__typename":
+			writeString(&b, "Query")
+		case "auditData":
+			if err := a.h.writeItems(&b, flush, a.recs, a.c.items, a.s); err != nil {
+				return n, err
+			}
+		}
+	}
+	b.WriteString("}}\n")
+	return n, flush()
+}
+
+// MarshalJSON returns the body, rendered whole (WriteTo streams it).
+func (a *Answer) MarshalJSON() ([]byte, error) {
+	var b bytes.Buffer
+	_, err := a.WriteTo(&b)
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), err
+}
 
 // QueryError is a request of the GraphQL method that cannot be answered: a
 // body that is not a request, a malformed or invalid document, a bad
@@ -132,23 +178,7 @@ func (h *Handler) Query(ctx context.Context, p *audittrail.Principal, accountID 
 		ans.Total = &total
 	}
 
-	var b bytes.Buffer
-	b.WriteString(`{"data":{`)
-	for i, f := range c.fields {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		writeString(&b, f.key)
-		b.WriteByte(':')
-		switch f.field.Name {
-		case "__typename":
-			writeString(&b, "Query")
-		case "auditData":
-			h.writeItems(&b, recs, c.items, s)
-		}
-	}
-	b.WriteString("}}")
-	ans.body = b.Bytes()
+	ans.h, ans.c, ans.recs, ans.s = h, c, recs, s
 	return ans, nil
 }
 
@@ -283,6 +313,10 @@ func prepare(req *graphQLRequest) (c *call, errs gqlerror.List) {
 	}
 	if c.items, err = collect(c.audit.SelectionSet, coerced, nil); err != nil {
 		return nil, gqlerror.List{gqlerror.Wrap(err)}
+	}
+	if len(c.items) > MaxItemFields {
+		return nil, gqlerror.List{gqlerror.ErrorPosf(c.audit.Position,
+			"auditData selects %d fields per item, aliases included; at most %d may be selected.", len(c.items), MaxItemFields)}
 	}
 	if gerr := c.readArgs(); gerr != nil {
 		return nil, gqlerror.List{gerr}
@@ -527,11 +561,16 @@ const ChangeDateFormat = "2006-01-02 15:04:05.0"
 
 // writeItems writes the records as a JSON list of objects holding the
 // selected fields, in the order selected.
-func (h *Handler) writeItems(b *bytes.Buffer, recs []*audittrail.Record, items []selection, s *search) {
+func (h *Handler) writeItems(b *bytes.Buffer, flush func() error, recs []*audittrail.Record, items []selection, s *search) error {
 	b.WriteByte('[')
 	for i, r := range recs {
 		if i > 0 {
 			b.WriteByte(',')
+		}
+		if b.Len() >= flushAt {
+			if err := flush(); err != nil {
+				return err
+			}
 		}
 		b.WriteByte('{')
 		for j, it := range items {
@@ -578,6 +617,7 @@ func (h *Handler) writeItems(b *bytes.Buffer, recs []*audittrail.Record, items [
 		b.WriteByte('}')
 	}
 	b.WriteByte(']')
+	return nil
 }
 
 // writeString writes s as a JSON string, without escaping HTML characters.
