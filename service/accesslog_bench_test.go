@@ -61,12 +61,8 @@ func BenchmarkAccessLogCost(b *testing.B) {
 // records and a viewer of it.
 func benchService(b *testing.B, st audittrail.Store) (*service.Service, *audittrail.Principal) {
 	b.Helper()
-	svc := testkit.NewService(b, st, service.DefaultConfig(), time.Now, nil)
+	svc, viewer := acmeViewer(b, st)
 	ctx := context.Background()
-	if _, _, err := svc.CreateAccount(ctx, service.Local(), service.AccountInput{ID: "acme", Name: "Acme",
-		Admin: service.AdminInput{LoginName: "ada", Password: "a long passphrase"}}); err != nil {
-		b.Fatal(err)
-	}
 	on := true
 	if _, err := svc.UpdateAccount(ctx, service.Local(), "acme", audittrail.AccountUpdate{AuditTrailEnabled: &on}); err != nil {
 		b.Fatal(err)
@@ -82,14 +78,6 @@ func benchService(b *testing.B, st audittrail.Store) (*service.Service, *audittr
 			OldValue: []byte(`"old name"`), NewValue: []byte(`"new name"`), Originator: &audittrail.Originator{Name: "Olivia"}}
 	}
 	if _, err := svc.AppendRecords(ctx, pub, "acme", batch); err != nil {
-		b.Fatal(err)
-	}
-	tok, err := svc.Login(ctx, "acme", "ada", "a long passphrase")
-	if err != nil {
-		b.Fatal(err)
-	}
-	viewer, err := svc.Authenticate(ctx, tok.Token)
-	if err != nil {
 		b.Fatal(err)
 	}
 	return svc, viewer

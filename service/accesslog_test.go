@@ -35,20 +35,8 @@ func (s *failingAccess) AppendAccess(ctx context.Context, entries []*audittrail.
 // unavailable and hands out nothing, and works again once it can.
 func TestUnloggedReadFails(t *testing.T) {
 	st := &failingAccess{Store: testkit.OpenStore(t, time.Now)}
-	svc := testkit.NewService(t, st, service.DefaultConfig(), time.Now, nil)
+	svc, ada := acmeViewer(t, st)
 	ctx := context.Background()
-	if _, _, err := svc.CreateAccount(ctx, service.Local(), service.AccountInput{ID: "acme", Name: "Acme",
-		Admin: service.AdminInput{LoginName: "ada", Password: "a long passphrase"}}); err != nil {
-		t.Fatal(err)
-	}
-	tok, err := svc.Login(ctx, "acme", "ada", "a long passphrase")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ada, err := svc.Authenticate(ctx, tok.Token)
-	if err != nil {
-		t.Fatal(err)
-	}
 	f := audittrail.RecordFilter{AccountID: "acme"}
 	reads := map[string]func() error{
 		"list":  func() error { _, err := svc.FindRecords(ctx, ada, f); return err },
@@ -89,12 +77,8 @@ func TestUnloggedReadFails(t *testing.T) {
 // log's transactions, and that each still has its own entry.
 func TestAccessGroupCommit(t *testing.T) {
 	st := &failingAccess{Store: testkit.OpenStore(t, time.Now)}
-	svc := testkit.NewService(t, st, service.DefaultConfig(), time.Now, nil)
+	svc, _ := acmeViewer(t, st)
 	ctx := context.Background()
-	if _, _, err := svc.CreateAccount(ctx, service.Local(), service.AccountInput{ID: "acme", Name: "Acme",
-		Admin: service.AdminInput{LoginName: "ada", Password: "a long passphrase"}}); err != nil {
-		t.Fatal(err)
-	}
 	const readers, each = 16, 20
 	var wg sync.WaitGroup
 	for range readers {
@@ -115,4 +99,25 @@ func TestAccessGroupCommit(t *testing.T) {
 		t.Errorf("entries: got %d, want %d", len(page.Entries), readers*each)
 	}
 	t.Logf("%d reads written in %d transactions", readers*each, st.calls.Load())
+}
+
+// acmeViewer returns a service over st with an account acme, and its
+// first administrator, who holds audit_trail.view, signed in.
+func acmeViewer(tb testing.TB, st audittrail.Store) (*service.Service, *audittrail.Principal) {
+	tb.Helper()
+	svc := testkit.NewService(tb, st, service.DefaultConfig(), time.Now, nil)
+	ctx := context.Background()
+	if _, _, err := svc.CreateAccount(ctx, service.Local(), service.AccountInput{ID: "acme", Name: "Acme",
+		Admin: service.AdminInput{LoginName: "ada", Password: "a long passphrase"}}); err != nil {
+		tb.Fatal(err)
+	}
+	tok, err := svc.Login(ctx, "acme", "ada", "a long passphrase")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	ada, err := svc.Authenticate(ctx, tok.Token)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return svc, ada
 }

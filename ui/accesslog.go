@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/audittrail/audittrail"
+	"github.com/audittrail/audittrail/export"
 	"github.com/audittrail/audittrail/service"
 )
 
@@ -82,8 +83,15 @@ func (h *Handler) handleAccessExport(w http.ResponseWriter, r *http.Request, s *
 	w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": exp.Filename}))
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.Header().Set("Cache-Control", "no-store")
-	if err := exp.WriteTo(r.Context(), w); err != nil && r.Context().Err() == nil {
-		h.logger.Error("access log export failed", "account", s.Account.ID, "error", err.Error())
+	out := export.NewIdleWriter(w, http.NewResponseController(w), h.svc.ExportIdleTimeout())
+	err = exp.WriteTo(r.Context(), out)
+	if err == nil {
+		err = out.Close()
+	}
+	if err != nil {
+		if r.Context().Err() == nil {
+			h.logger.Error("access log export failed", "account", s.Account.ID, "error", err.Error(), "timed_out", out.TimedOut())
+		}
 		panic(http.ErrAbortHandler)
 	}
 }

@@ -4,6 +4,7 @@ package testkit
 
 import (
 	"log/slog"
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -19,7 +20,11 @@ import (
 // directory, on the clock now, closed when the test ends.
 func OpenStore(tb testing.TB, now func() time.Time) *store.Store {
 	tb.Helper()
-	db := sqlite.NewDB(filepath.Join(tb.TempDir(), "audittrail.db"), now)
+	dir := tb.TempDir()
+	if err := os.Chmod(dir, 0o700); err != nil { // as the store wants its directory
+		tb.Fatal(err)
+	}
+	db := sqlite.NewDB(filepath.Join(dir, "audittrail.db"), now)
 	if err := db.Open(); err != nil {
 		tb.Fatal(err)
 	}
