@@ -3,6 +3,7 @@ package liveengage
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -50,5 +51,31 @@ func TestAnswerStreams(t *testing.T) {
 	}
 	if err := json.Unmarshal(w.Bytes(), &body); err != nil || len(body.Data.AuditData) != 80 || body.Data.AuditData[79]["b"] != value {
 		t.Errorf("the streamed answer is not the whole answer: %v", err)
+	}
+}
+
+// TestFragmentFanOut checks that a fragment spread many times is read
+// once per selection set: twelve fragments, each spreading the next six
+// times (6^11 spreads if each were walked), prepare in one pass.
+func TestFragmentFanOut(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("{auditData {...f0}}\n")
+	for i := range 12 {
+		fmt.Fprintf(&b, "fragment f%d on AuditData {", i)
+		if i == 11 {
+			b.WriteString(" element newValue")
+		} else {
+			for range 6 {
+				fmt.Fprintf(&b, " ...f%d", i+1)
+			}
+		}
+		b.WriteString("}\n")
+	}
+	c, errs := prepare(&graphQLRequest{Query: b.String()})
+	if errs != nil {
+		t.Fatal(errs)
+	}
+	if len(c.items) != 2 {
+		t.Errorf("items: got %d, want 2 (element, newValue)", len(c.items))
 	}
 }
