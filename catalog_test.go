@@ -1,6 +1,7 @@
 package audittrail
 
 import (
+	"strings"
 	"testing"
 	"unicode/utf8"
 )
@@ -38,4 +39,77 @@ func FuzzFoldName(f *testing.F) {
 			t.Fatalf("FoldName(%q): got %q, want %q (the Unicode path)", s, got, want)
 		}
 	})
+}
+
+// TestSensitivePath checks that walking a dotted path a key at a time
+// answers what IsSensitiveName answers for the whole path, however the
+// words fall across the keys.
+func TestSensitivePath(t *testing.T) {
+	for _, path := range [][]string{
+		{"api", "key"}, {"private", "key"}, {"config", "api", "key"}, {"pass", "word"}, {"x", "pa", "ss", "ph", "ra", "se"},
+		{"a", "b"}, {"config", "x"}, {"api"}, {"very_long_segment_name_with_api", "key"}, {"very_long_segment_name", "api_key"},
+		{"passphras", "e"}, {"p", "a", "s", "s", "p", "h", "r", "a", "s", "e"}, {"ＡＰＩ", "ｋｅｙ"}, {"Private", "Key"},
+	} {
+		if got, want := walkPath(path), IsSensitiveName(strings.Join(path, ".")); got != want {
+			t.Errorf("SensitivePath over %q: got %v, want %v", path, got, want)
+		}
+	}
+}
+
+// walkPath reports whether SensitivePath finds path sensitive at its end
+// or on the way.
+func walkPath(path []string) bool {
+	tail := ""
+	for _, k := range path {
+		var sensitive bool
+		if tail, sensitive = SensitivePath(tail, k); sensitive {
+			return true
+		}
+	}
+	return false
+}
+
+// FuzzSensitivePath checks the walk against the whole path on any text.
+func FuzzSensitivePath(f *testing.F) {
+	for _, s := range []string{"api.key", "config.api.key", "pass.phr.ase", "a.b", "ＡＰＩ.ｋｅｙ", "x.private.key.y"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if parts := strings.Split(s, "."); walkPath(parts) != IsSensitiveName(s) {
+			t.Fatalf("SensitivePath over %q: got %v, want %v", parts, walkPath(parts), IsSensitiveName(s))
+		}
+	})
+}
+
+// TestDescribe checks the one rule both ingestion routes use: the catalog's
+// mark, on the element or a dotted prefix, and the folded names.
+func TestDescribe(t *testing.T) {
+	typ := &ObjectType{Key: "widgets", Elements: []Element{{Key: "pin", Label: "PIN", Sensitive: true}, {Key: "color", Label: "Colour"}}}
+	for _, tt := range []struct {
+		typ       *ObjectType
+		name      string
+		label     string
+		sensitive bool
+	}{
+		{typ, "pin", "PIN", true}, {typ, "PIN", "PIN", true}, {typ, "pin.code", "Pin code", true}, {typ, "color", "Colour", false},
+		{typ, "api.key", "Api key", true}, {typ, "Api Key", "Api Key", true}, {typ, "private.key", "Private key", true},
+		{typ, "color.api_key", "Color api key", true}, {typ, "color.name", "Color name", false},
+		{nil, "api.key", "Api key", true}, {nil, "pin.code", "Pin code", false}, {nil, "name", "Name", false},
+	} {
+		label, sensitive := tt.typ.Describe(tt.name)
+		if label != tt.label || sensitive != tt.sensitive {
+			t.Errorf("Describe(%q): got %q, %v; want %q, %v", tt.name, label, sensitive, tt.label, tt.sensitive)
+		}
+	}
+}
+
+func BenchmarkIsSensitiveName(b *testing.B) {
+	for _, n := range []string{"max_chats", "Max no. of live chats", "routing.max_wait", "password", "Ｍａｘ ｎｏ. ｏｆ ｌｉｖｅ ｃｈａｔｓ"} {
+		b.Run(n, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				IsSensitiveName(n)
+			}
+		})
+	}
 }

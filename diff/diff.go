@@ -131,28 +131,12 @@ func (v catalogView) rank(key string) int {
 	}
 }
 
-// describe returns the label of key and whether it is sensitive: when the
-// type or the name says so for the key itself or for any of its dotted
-// prefixes ("password.hash" under a sensitive "password", "auth.token").
+// describe returns the label of key and whether it is sensitive, by the
+// catalog's one rule (audittrail.ObjectType.Describe): the type marks it or
+// a dotted prefix of it, or the key or its label names a secret once
+// folded ("auth.token", "api.key", "private.key").
 func (v catalogView) describe(key string) (label string, sensitive bool) {
-	label, sensitive = v.describeOne(key)
-	for p := key; !sensitive; {
-		j := strings.LastIndexByte(p, '.')
-		if j < 0 {
-			break
-		}
-		p = p[:j]
-		_, sensitive = v.describeOne(p)
-	}
-	return label, sensitive
-}
-
-func (v catalogView) describeOne(name string) (string, bool) {
-	if v.t != nil {
-		return v.t.Describe(name)
-	}
-	label := audittrail.LabelFromKey(name)
-	return label, audittrail.IsSensitiveName(name) || audittrail.IsSensitiveName(label)
+	return v.t.Describe(key)
 }
 
 // flatten turns obj into its elements: dotted key → the sorted set of the
@@ -214,7 +198,7 @@ func (f *flattener) walk(prefix string, obj map[string]any, level int) error {
 		if _, dup := f.out[key]; dup {
 			return audittrail.Errorf(audittrail.EVALIDATION, "%s: element %q appears twice, once as a dotted key and once as nested objects; send it one way only", f.side, clip(key))
 		}
-		f.out[key] = leaf(v)
+		f.out[key] = leaf(key, v)
 	}
 	return nil
 }
@@ -251,10 +235,11 @@ func deeperThan(v any, level int) bool {
 
 // leaf returns what an element's value is compared by: the set of item
 // renderings of a list, the one rendering of any other value, nothing for
-// a value that renders empty.
-func leaf(v any) []string {
+// a value that renders empty. key is the element's dotted key, where the
+// paths of the secrets inside the items of a list start.
+func leaf(key string, v any) []string {
 	if list, ok := v.([]any); ok {
-		return items(list)
+		return items(pathTail(key), list)
 	}
 	if s := Render(v); s != "" {
 		return []string{s}

@@ -206,6 +206,20 @@ func TestCompute(t *testing.T) {
 				secret(edit("pin.code", "Pin code", red, red)),
 				edit("color", "Colour", "red", "blue"),
 			}},
+		{name: "RedactNaturalNames",
+			after: `{"api":{"key":"k1"},"private":{"key":"k2"},"Api Key":"k3","private_key.id":"k4","ＡＰＩ＿ＫＥＹ":"k5","pass\u200bword":"k6","passphrase":"k7"}`,
+			want: []diff.Change{
+				secret(add("Api Key", "Api Key", red)), secret(add("api.key", "Api key", red)), secret(add("passphrase", "Passphrase", red)),
+				secret(add("pass\u200bword", "Pass\u200bword", red)), secret(add("private.key", "Private key", red)), secret(add("private_key.id", "Private key id", red)),
+				secret(add("ＡＰＩ＿ＫＥＹ", "Ａｐｉ＿ｋｅｙ", red)),
+			}},
+		{name: "RedactInsideListItems",
+			before: `{"config":[{"api":{"key":"k1"},"x":1}]}`,
+			after:  `{"config":[{"api":{"key":"k2"},"x":2}]}`,
+			want:   []diff.Change{edit("config", "Config", `{"api":{"key":"********"},"x":1}`, `{"api":{"key":"********"},"x":2}`)}},
+		{name: "RedactInsideListItemsByElementPath",
+			after: `{"api":[{"key":"k1"},{"name":"n"}]}`,
+			want:  []diff.Change{add("api", "Api", `{"key":"********"}, {"name":"n"}`)}},
 		{name: "LabelFromKey",
 			after: `{"auto_accept_chats":true,"member_of":["g"]}`,
 			want: []diff.Change{
@@ -361,10 +375,56 @@ func TestRender(t *testing.T) {
 		{"Object", map[string]any{"b": json.Number("2"), "a": []any{"x", nil}, "c": map[string]any{"d": "&"}}, `{"a":["x",null],"b":2,"c":{"d":"&"}}`},
 		{"ObjectEmpty", map[string]any{}, "{}"},
 		{"ObjectNaN", map[string]any{"a": math.NaN()}, "map[a:NaN]"},
+		{"ObjectSecretsAtEveryDepth", map[string]any{"api": map[string]any{"key": "s3cr3t"}, "x": 1.0, "l": []any{map[string]any{"private": map[string]any{"key": "p"}}},
+			"Api Key": "k", "token": "", "password": map[string]any{"a": "b"}, "keys": "visible"},
+			`{"Api Key":"********","api":{"key":"********"},"keys":"visible","l":[{"private":{"key":"********"}}],"password":"********","token":"","x":1}`},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			if got := diff.Render(tt.v); got != tt.want {
 				t.Errorf("got %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+// TestRenderElement checks that the paths inside a value start with the
+// element's name: the element "api" with {"key": …} holds a secret.
+func TestRenderElement(t *testing.T) {
+	for _, tt := range []struct {
+		element string
+		v       any
+		want    string
+	}{
+		{"config", map[string]any{"api": map[string]any{"key": "s3cr3t"}, "x": 1.0}, `{"api":{"key":"********"},"x":1}`},
+		{"api", map[string]any{"key": "s3cr3t", "name": "n"}, `{"key":"********","name":"n"}`},
+		{"Private", map[string]any{"Key": "s3cr3t"}, `{"Key":"********"}`},
+		{"private", []any{map[string]any{"key": "s3cr3t"}}, `{"key":"********"}`},
+		{"api", "plain", "plain"},
+		{"settings", map[string]any{"key": "k"}, `{"key":"k"}`},
+	} {
+		if got := diff.RenderElement(tt.element, tt.v); got != tt.want {
+			t.Errorf("RenderElement(%q, %v): got %v, want %v", tt.element, tt.v, got, tt.want)
+		}
+	}
+}
+
+// BenchmarkRenderDeep renders a value nested 4,000 objects deep beside a
+// flat one of the same size (the same-run baseline): masking secrets walks
+// a short tail of each path, so depth costs no more than width.
+func BenchmarkRenderDeep(b *testing.B) {
+	var deep any = "x"
+	flat := map[string]any{}
+	for i := range 4000 {
+		deep = map[string]any{"abcdefgh": deep}
+		flat[fmt.Sprintf("k%07d", i)] = "x"
+	}
+	for _, bb := range []struct {
+		name string
+		v    any
+	}{{"Flat4000", flat}, {"Deep4000", deep}} {
+		b.Run(bb.name, func(b *testing.B) {
+			for b.Loop() {
+				diff.Render(bb.v)
 			}
 		})
 	}

@@ -54,14 +54,22 @@
 //
 // An element's label is the catalog's label for its key, else one made from
 // the key by audittrail.LabelFromKey ("auto_accept_chats" → "Auto accept
-// chats", "routing.max_wait" → "Routing max wait"). An element is sensitive
-// when the type marks it or its key or label looks like a secret
-// (audittrail.IsSensitiveName), or when the same holds for any dotted prefix
-// of its key: "password.hash" under the catalog's sensitive "password", and
-// "auth.token". The values of a sensitive element never leave Compute: a
-// non-empty one becomes audittrail.Redacted, an empty one stays empty. The
-// comparison is made before redaction, so a changed secret is recorded as
-// changed even though both sides show "********".
+// chats", "routing.max_wait" → "Routing max wait"). Whether an element is
+// sensitive is the catalog's one rule (audittrail.ObjectType.Describe): the
+// type marks it or one of its dotted prefixes ("password.hash" under the
+// catalog's sensitive "password"), or its dotted key or its label names a
+// secret once folded (audittrail.IsSensitiveName: NFKC, case-folded,
+// without spaces, dots, underscores and hyphens), so {"api": {"key": …}},
+// "auth.token" and "private.key" are all sensitive. The values of a
+// sensitive element never leave Compute: a non-empty one becomes
+// audittrail.Redacted, an empty one stays empty. The comparison is made
+// before redaction, so a changed secret is recorded as changed even though
+// both sides show "********".
+//
+// Secrets are masked at every depth: inside the rendered items of a list,
+// an object's member whose dotted path (the element's key, then the keys
+// down to it) names a secret shows "********" (Render, RenderElement), so
+// {"api": [{"key": …}]} keeps no key.
 //
 // # Order
 //

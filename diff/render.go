@@ -28,43 +28,61 @@ import (
 //
 // Any other Go value is rendered as compact JSON, or with fmt when it has
 // no JSON form.
-func Render(v any) string {
+//
+// Inside objects, at every depth and inside lists, the value of a key whose
+// dotted path names a secret (audittrail.IsSensitiveName: "password",
+// "api.key", "private.key") is "********" when it is not empty, so that a
+// structured value never carries a secret into a record.
+func Render(v any) string { return RenderElement("", v) }
+
+// RenderElement is Render for the value v of the element named element (a
+// key or a label): the dotted paths inside v that secrets are recognized by
+// start with the element's name, so that the element "private" with the
+// value {"key": "s3cr3t"} shows {"key":"********"}. The caller decides
+// whether the element itself is sensitive (audittrail.ObjectType.Describe)
+// and then redacts the whole value.
+func RenderElement(element string, v any) string {
 	switch v := v.(type) {
 	case []any:
-		return strings.Join(items(v), ", ")
+		return strings.Join(items(pathTail(element), v), ", ")
 	case map[string]any:
-		return compactJSON(maskSecrets(v))
+		return compactJSON(maskSecrets(pathTail(element), v))
 	}
 	return scalar(v)
 }
 
-// maskSecrets returns v with the value of every key inside it that looks
-// like a secret by its name or by its dotted path from the top of v
-// (audittrail.IsSensitiveName: {"api": {"key": …}} is api.key) replaced by
-// "********", at every depth and inside lists too, so that a structured
-// value never carries a password into a record.
-func maskSecrets(v any) any { return maskAt("", v) }
+// pathTail is the folded tail of a dotted path that
+// audittrail.SensitivePath walks on from; "" for none.
+func pathTail(path string) string {
+	if path == "" {
+		return ""
+	}
+	tail, _ := audittrail.SensitivePath("", path)
+	return tail
+}
 
-func maskAt(path string, v any) any {
+// maskSecrets returns v with the value of every key inside it whose dotted
+// path, continuing from tail (see audittrail.SensitivePath), names a secret
+// replaced by "********", at every depth and inside lists too; an empty
+// value stays as it is. The walk keeps only a short tail of the path, so a
+// deeply nested value costs what its keys do.
+func maskSecrets(tail string, v any) any {
 	switch v := v.(type) {
 	case map[string]any:
 		out := make(map[string]any, len(v))
 		for k, x := range v {
-			p := k
-			if path != "" {
-				p = path + "." + k
-			}
-			if x != nil && x != "" && (audittrail.IsSensitiveName(k) || audittrail.IsSensitiveName(p)) {
+			next, sensitive := audittrail.SensitivePath(tail, k)
+			if x != nil && x != "" && sensitive {
 				out[k] = audittrail.Redacted
 			} else {
-				out[k] = maskAt(p, x)
+				out[k] = maskSecrets(next, x)
 			}
 		}
 		return out
 	case []any:
 		out := make([]any, len(v))
 		for i, x := range v {
-			out[i] = maskAt(path, x)
+			out[i] = maskSecrets(tail, x)
 		}
 		return out
 	}
@@ -105,14 +123,15 @@ func formatFloat(f float64) string {
 
 // items returns the set of the renderings of the items of list: empty ones
 // dropped, de-duplicated, sorted. It is what lists are compared by, so that
-// a list of strings containing ", " cannot pass for another list.
-func items(list []any) []string {
+// a list of strings containing ", " cannot pass for another list. tail is
+// the folded end of the list's path, for the secrets inside its items.
+func items(tail string, list []any) []string {
 	out := make([]string, 0, len(list))
 	for _, it := range list {
 		var s string
 		switch it.(type) {
 		case []any, map[string]any:
-			s = compactJSON(maskSecrets(it))
+			s = compactJSON(maskSecrets(tail, it))
 		default:
 			s = scalar(it)
 		}

@@ -198,16 +198,16 @@ func logEvents(tb testing.TB, s *Server, from, want int, jsonFormat bool) []stri
 
 // mustSafeLog checks every line of a log: one well-formed event per line
 // (a JSON object, or text starting with time=), and no raw C0 control
-// character (CR, LF, ESC, NUL...); in text logs also no raw C1 control and
-// no bidi override, which slog's text handler quotes. (slog writes DEL as
-// it is in both formats, and C1 controls and bidi overrides as they are in
-// JSON, where they are valid.)
+// character (CR, LF, ESC, NUL...), C1 control or bidi control (the server
+// escapes them in JSON lines); in text logs also no other raw format
+// character, which slog's text handler quotes. (slog writes DEL as it is in
+// both formats, and other format characters as they are in JSON.)
 func mustSafeLog(tb testing.TB, lines []string, jsonFormat bool) []map[string]any {
 	tb.Helper()
 	var events []map[string]any
 	for _, line := range lines {
 		for _, c := range line {
-			if c < 0x20 || (!jsonFormat && (c >= 0x80 && c <= 0x9f || unicode.Is(unicode.Cf, c))) {
+			if c < 0x20 || rawLogControl(c) || (!jsonFormat && unicode.Is(unicode.Cf, c)) {
 				tb.Fatalf("log line holds the raw character %U: %q", c, line)
 			}
 		}

@@ -53,12 +53,17 @@ func (e *CSVEncoder) Encode(r *audittrail.Record) error {
 func (e *CSVEncoder) Close() error { return e.Flush() }
 
 // SafeCell defuses a value that a spreadsheet would read as a formula: one
-// whose first visible character is =, +, -, @ (or their full-width forms
-// ＝ ＋ － ＠), or that starts with a tab or a carriage return, gets a
-// leading single quote. "Visible" looks past what a spreadsheet skips or a
-// reader cannot see: leading white space of any kind (NBSP too), line
-// breaks, quotes, and invisible format characters (zero-width spaces, the
-// byte order mark, bidi marks).
+// that starts with a tab or a carriage return, or whose first visible
+// character is =, +, - or @ (or a form of them that NFKC normalizes alike:
+// full-width ＝ ＋ － ＠, small ﹦ ﹢ ﹣ ﹫, super- and subscripts, or the
+// minus sign −) gets a leading single quote. Looking for
+// the first visible character passes over what a spreadsheet may drop or
+// not show before it reads a formula: white space (Unicode White_Space:
+// spaces, line breaks, the no-break space), control and format characters
+// (zero-width space, word joiner, byte order mark, bidi controls, soft
+// hyphen), other default-ignorable characters and quotes (' " and their
+// typographic and full-width forms). So " =1+1", "\n=1+1", "\u00a0=1",
+// "\u200b=1", "\ufeff=1", "\"=1" and "＝1+1" are all prefixed.
 func SafeCell(s string) string {
 	if s == "" {
 		return s
@@ -68,14 +73,38 @@ func SafeCell(s string) string {
 	}
 	for _, r := range s {
 		switch {
-		case r == '=' || r == '+' || r == '-' || r == '@' || r == '＝' || r == '＋' || r == '－' || r == '＠':
+		case isFormulaStart(r):
 			return "'" + s
-		case unicode.IsSpace(r) || r == '"' || r == '\'' || unicode.Is(unicode.Cf, r):
-			continue // looked past
+		case isInvisibleOrQuote(r):
+			continue
 		}
 		return s
 	}
 	return s
+}
+
+// isFormulaStart reports whether r starts a formula: = + - @ and every
+// character that NFKC normalizes to one of them or to the minus sign.
+func isFormulaStart(r rune) bool {
+	switch r {
+	case '=', '+', '-', '@',
+		'\uff1d', '\uff0b', '\uff0d', '\uff20', // full-width ＝ ＋ － ＠
+		'\ufe66', '\ufe62', '\ufe63', '\ufe6b', // small ﹦ ﹢ ﹣ ﹫
+		'\u207c', '\u207a', '\u207b', '\u208c', '\u208a', '\u208b', // super- and subscript ⁼ ⁺ ⁻ ₌ ₊ ₋
+		'\ufb29', '\u2212': // Hebrew alternative plus ﬩, minus sign −
+		return true
+	}
+	return false
+}
+
+// isInvisibleOrQuote reports whether SafeCell looks past r for the first
+// visible character.
+func isInvisibleOrQuote(r rune) bool {
+	switch r {
+	case '\'', '"', '\u2018', '\u2019', '\u201a', '\u201b', '\u201c', '\u201d', '\u201e', '\u201f', '\uff02', '\uff07':
+		return true
+	}
+	return unicode.IsSpace(r) || unicode.In(r, unicode.Cc, unicode.Cf, unicode.Other_Default_Ignorable_Code_Point, unicode.Variation_Selector)
 }
 
 // Flush pushes the rows written so far to the writer.

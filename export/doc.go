@@ -7,8 +7,10 @@
 // runs in constant memory whatever its size.
 //
 // Spreadsheet safety: no cell of any export is ever a formula. In CSV a
-// value that starts with =, +, -, @, a tab or a carriage return is prefixed
-// with a single quote (OWASP "CSV Injection"); in Excel every value is an
+// value that starts with a tab or a carriage return, or whose first visible
+// character (past white space, invisible characters and quotes) is =, +, -
+// or @ or a full-width form of them, is prefixed with a single quote (OWASP
+// "CSV Injection"; SafeCell); in Excel every value is an
 // inline string cell, which Excel never evaluates. NDJSON is the API's JSON
 // and stays raw.
 //

@@ -182,7 +182,7 @@ func (b *batch) record(i int, it RecordInput) {
 	if err1 != nil || err2 != nil {
 		b.fail(i, "old_value", audittrail.EVALIDATION, "old_value and new_value must be JSON values")
 	}
-	r.OldValue, r.NewValue = diff.Render(oldV), diff.Render(newV)
+	r.OldValue, r.NewValue = diff.RenderElement(it.Element, oldV), diff.RenderElement(it.Element, newV)
 	if it.ActionType == audittrail.ActionAdd && r.OldValue != "" {
 		b.fail(i, "old_value", audittrail.EVALIDATION, "old_value must be empty for an add")
 	}
@@ -193,11 +193,9 @@ func (b *batch) record(i int, it RecordInput) {
 	b.value(i, "new_value", r.NewValue)
 	r.Element = it.Element
 	if t != nil {
-		sensitive := audittrail.IsSensitiveName(it.Element)
-		if e, ok := t.Element(it.Element); ok {
-			r.Element, sensitive = e.Label, sensitive || e.Sensitive || audittrail.IsSensitiveName(e.Key)
-		} else if looksLikeKey(it.Element) {
-			r.Element = audittrail.LabelFromKey(it.Element)
+		label, sensitive := t.Describe(it.Element)
+		if _, ok := t.Element(it.Element); ok || looksLikeKey(it.Element) {
+			r.Element = label
 		}
 		if sensitive {
 			r.OldValue, r.NewValue = redact(r.OldValue), redact(r.NewValue)

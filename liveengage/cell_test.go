@@ -10,6 +10,9 @@ func TestSafeCell(t *testing.T) {
 		{"", ""}, {"Sales", "Sales"},
 		{"=1+1", "'=1+1"}, {"@mallory", "'@mallory"}, {"-5 days", "'-5 days"}, {"+1-2", "'+1-2"}, {"-Inf", "'-Inf"},
 		{"-", "'-"}, {"+", "'+"}, {"-1e", "'-1e"}, {"-0x10", "'-0x10"}, {"\t1", "'\t1"}, {"\r1", "'\r1"}, {"-1\n=cmd", "'-1\n=cmd"},
+		// Past white space, invisible characters and quotes, and full-width forms (issue 14).
+		{" =1+1", "' =1+1"}, {"\n=1+1", "'\n=1+1"}, {"\u00a0=1", "'\u00a0=1"}, {"\u200b=1", "'\u200b=1"}, {"\ufeff=1", "'\ufeff=1"},
+		{"\uff1d1+1", "'\uff1d1+1"}, {"\uff0b1", "'\uff0b1"}, {"\uff0d1", "'\uff0d1"}, {"\uff20x", "'\uff20x"}, {" -1", "' -1"}, {"\"=1", "'\"=1"},
 	} {
 		if got := safeCell(tt.in); got != tt.want {
 			t.Errorf("safeCell(%q): got %q, want %q", tt.in, got, tt.want)

@@ -69,7 +69,9 @@ func (s *Service) RevokePublisherKey(ctx context.Context, p *audittrail.Principa
 // the source of every record written with the key: 1 to 64 characters of
 // ASCII letters, digits, space, '.', '_' and '-' (so that no look-alike
 // letter, zero-width or control character can make one name pass for
-// another), and never the service's own, audittrail, in any case.
+// another), and never the service's own, audittrail, in any case or in a
+// spelling that reads the same once spaces, dots, underscores and hyphens
+// are taken out ("Audit Trail", "audit-trail").
 func validKeyName(name string) error {
 	if strings.TrimSpace(name) == "" || len(name) > MaxKeyName {
 		return audittrail.Errorf(audittrail.EVALIDATION, "name must be 1 to %d characters", MaxKeyName)
@@ -79,7 +81,9 @@ func validKeyName(name string) error {
 			return audittrail.Errorf(audittrail.EVALIDATION, "name may hold only ASCII letters, digits, spaces, '.', '_' and '-' (%q is not one)", c)
 		}
 	}
-	if strings.EqualFold(strings.TrimSpace(name), audittrail.SourceService) {
+	// Also "Audit Trail", "audit-trail": spaces, dots, underscores and
+	// hyphens inside do not make it another name to a reader.
+	if audittrail.FoldName(name) == audittrail.SourceService {
 		return audittrail.Errorf(audittrail.EVALIDATION, "the name %q is reserved for the records the service writes itself; choose another", audittrail.SourceService)
 	}
 	return nil
