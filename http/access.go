@@ -79,7 +79,7 @@ func (s *Server) handleExportAccess(w http.ResponseWriter, r *http.Request, p *a
 		s.Error(w, r, err)
 		return
 	}
-	setDownloadHeaders(w, "text/csv; charset=utf-8", exp.Filename)
+	SetDownloadHeaders(w, "text/csv; charset=utf-8", exp.Filename)
 	out := export.NewIdleWriter(w, http.NewResponseController(w), s.svc.ExportIdleTimeout())
 	err = exp.WriteTo(r.Context(), out)
 	if err == nil {

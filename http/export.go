@@ -25,7 +25,7 @@ func (s *Server) handleExport(format string) handlerFunc {
 			return
 		}
 		defer exp.Close()
-		setDownloadHeaders(w, exp.ContentType, exp.Filename)
+		SetDownloadHeaders(w, exp.ContentType, exp.Filename)
 		out := export.NewIdleWriter(w, http.NewResponseController(w), exp.IdleTimeout)
 		n, err := exp.WriteTo(r.Context(), out, func(int) { out.Flush() })
 		if err == nil {
@@ -37,8 +37,9 @@ func (s *Server) handleExport(format string) handlerFunc {
 	}
 }
 
-// setDownloadHeaders sets the headers of an export's download.
-func setDownloadHeaders(w http.ResponseWriter, contentType, filename string) {
+// SetDownloadHeaders sets the headers of an export's download, for the
+// API's exports and the UI's alike.
+func SetDownloadHeaders(w http.ResponseWriter, contentType, filename string) {
 	w.Header().Set("Content-Type", contentType)
 	w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": filename}))
 	w.Header().Set("X-Content-Type-Options", "nosniff")

@@ -48,7 +48,7 @@ func (s *Server) handleLiveEngageExport(w http.ResponseWriter, r *http.Request, 
 		s.Error(w, r, err)
 		return
 	}
-	setDownloadHeaders(w, exp.ContentType, exp.Filename)
+	SetDownloadHeaders(w, exp.ContentType, exp.Filename)
 	w.Header().Set("X-Total-Count", strconv.Itoa(total))
 	out := export.NewIdleWriter(w, http.NewResponseController(w), s.svc.ExportIdleTimeout())
 	n, err := exp.WriteTo(r.Context(), out, func() { out.Flush() })

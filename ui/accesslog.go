@@ -2,7 +2,6 @@ package ui
 
 import (
 	"encoding/json"
-	"mime"
 	"net/http"
 	"net/url"
 	"slices"
@@ -10,6 +9,7 @@ import (
 
 	"github.com/audittrail/audittrail"
 	"github.com/audittrail/audittrail/export"
+	athttp "github.com/audittrail/audittrail/http"
 	"github.com/audittrail/audittrail/service"
 )
 
@@ -79,10 +79,7 @@ func (h *Handler) handleAccessExport(w http.ResponseWriter, r *http.Request, s *
 		}
 		return
 	}
-	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
-	w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": exp.Filename}))
-	w.Header().Set("X-Content-Type-Options", "nosniff")
-	w.Header().Set("Cache-Control", "no-store")
+	athttp.SetDownloadHeaders(w, "text/csv; charset=utf-8", exp.Filename)
 	out := export.NewIdleWriter(w, http.NewResponseController(w), h.svc.ExportIdleTimeout())
 	err = exp.WriteTo(r.Context(), out)
 	if err == nil {

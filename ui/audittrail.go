@@ -4,7 +4,6 @@ import (
 	"errors"
 	"html/template"
 	"log/slog"
-	"mime"
 	"net/http"
 	"slices"
 	"strconv"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/audittrail/audittrail"
 	"github.com/audittrail/audittrail/export"
+	athttp "github.com/audittrail/audittrail/http"
 	"github.com/audittrail/audittrail/service"
 )
 
@@ -157,11 +157,7 @@ type download struct {
 func (d *download) Write(b []byte) (int, error) {
 	if !d.started {
 		d.started = true
-		hd := d.w.Header()
-		hd.Set("Content-Type", d.exp.ContentType)
-		hd.Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": d.exp.Filename}))
-		hd.Set("X-Content-Type-Options", "nosniff")
-		hd.Set("Cache-Control", "no-store")
+		athttp.SetDownloadHeaders(d.w, d.exp.ContentType, d.exp.Filename)
 		d.w.WriteHeader(http.StatusOK)
 	}
 	return d.body.Write(b)
